@@ -1,0 +1,112 @@
+"""The errors registrykit raises.
+
+Every error is a ``RegistryKitError``; catch that to handle them all::
+
+    RegistryKitError
+    ├── InvalidReference      a malformed image reference (also a ValueError)
+    ├── AuthenticationError   401: missing, wrong or expired credentials
+    ├── PermissionDenied      403 / DENIED: the credentials lack the scope
+    ├── NotFound              NAME_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UNKNOWN, 404
+    ├── Unsupported           405 / UNSUPPORTED, or a format registrykit refuses
+    ├── RateLimited           429 TOOMANYREQUESTS, with ``.reset`` when known
+    ├── TLSError              certificate or handshake failure
+    ├── DigestMismatch        content does not match its digest
+    ├── RegistryUnavailable   connection refused, DNS failure, timeouts, 5xx
+    └── RegistryError         any other registry error; keeps ``.status``
+                              and the registry's ``errors[]`` codes
+
+Messages say what happened and the usual remedy. They never contain a secret.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "DigestMismatch",
+    "InvalidReference",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "RegistryError",
+    "RegistryKitError",
+    "RegistryUnavailable",
+    "TLSError",
+    "Unsupported",
+]
+
+
+class RegistryKitError(Exception):
+    """Root of every error registrykit raises.
+
+    ``status`` is the HTTP status when a response caused the error, ``errors``
+    the registry's ``errors[]`` list (dicts with ``code``, ``message``,
+    ``detail``) and ``codes`` just their codes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.errors = list(errors or [])
+        self.url = url
+
+    @property
+    def codes(self) -> list[str]:
+        return [str(e.get("code", "")) for e in self.errors if isinstance(e, dict)]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidReference(RegistryKitError, ValueError):
+    """An image reference that does not follow the distribution grammar."""
+
+
+class AuthenticationError(RegistryKitError):
+    """The registry refused the credentials, or none were found (401)."""
+
+
+class PermissionDenied(RegistryKitError):
+    """Authenticated, but not allowed to do this (403 / DENIED)."""
+
+
+class NotFound(RegistryKitError):
+    """The repository, manifest or blob does not exist."""
+
+
+class Unsupported(RegistryKitError):
+    """The registry or registrykit does not support the operation (405)."""
+
+
+class RateLimited(RegistryKitError):
+    """Too many requests (429). ``reset`` is when to try again, if known."""
+
+    def __init__(self, message: str, *, reset: _dt.datetime | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.reset = reset
+
+
+class TLSError(RegistryKitError):
+    """The TLS handshake or certificate verification failed."""
+
+
+class DigestMismatch(RegistryKitError):
+    """Downloaded content does not match the digest it was asked for."""
+
+
+class RegistryUnavailable(RegistryKitError):
+    """The registry could not be reached (refused, DNS, timeout, 5xx)."""
+
+
+class RegistryError(RegistryKitError):
+    """Any other error response; ``status`` and ``codes`` say which."""
