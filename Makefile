@@ -1,0 +1,38 @@
+# Two commands for a fresh Debian/Ubuntu machine: `make demo` and `make test`.
+# Each installs what is missing (apt packages, then the Python package), then runs.
+
+PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := docker-registry skopeo
+
+.PHONY: demo test deps apt pip lint bench
+
+demo: deps
+	$(PYTHON) -m registrykit.demo
+
+test: deps
+	$(PYTHON) -m pytest
+
+deps: apt pip
+
+apt:
+	@missing=""; \
+	command -v docker-registry >/dev/null || command -v registry >/dev/null || missing="$$missing docker-registry"; \
+	command -v skopeo >/dev/null || missing="$$missing skopeo"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+pip:
+	@$(PYTHON) -c "import registrykit, pytest, pandas, matplotlib, ipywidgets, nbval, jwt, bcrypt" 2>/dev/null \
+		|| $(PYTHON) -m pip install -q -e ".[test]"
+
+lint:
+	ruff check registrykit tests benchmarks
+	mypy
+
+bench: deps
+	$(PYTHON) -m pip install -q -e ".[bench]"
+	$(PYTHON) benchmarks/bench_listing.py
+	$(PYTHON) benchmarks/bench_copy.py
