@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ._client import Client, get_client
 from ._imagebuild import HistoryStep, Image, Index, build_image, gzip_layer, tar_layer
 from ._local import LocalRegistry
+from ._registry import RegistryClient
 
 __all__ = ["PushedSample", "Sample", "hello", "push", "samples"]
 
@@ -85,29 +86,25 @@ def push(
     host = target.host if isinstance(target, LocalRegistry) else target
     client = get_client(client)
     registry = client.registry(host)
-    pushed = []
-    for sample in which if which is not None else samples():
-        images: Sequence[Image] = sample.item.images if isinstance(sample.item, Index) else [
-            sample.item
-        ]
-        blobs = {b.digest: b for image in images for b in image.blobs()}
+    return [_push_one(client, registry, sample) for sample in (which or samples())]
 
-        def upload(digest: str, repo: str = sample.repository) -> None:
+
+def _push_one(client: Client, registry: RegistryClient, sample: Sample) -> PushedSample:
+    item = sample.item
+    images: Sequence[Image] = item.images if isinstance(item, Index) else [item]
+    blobs = {b.digest: b for image in images for b in image.blobs()}
+
+    def upload(digest: str) -> None:
+        if registry.blob_size(sample.repository, digest) is None:
             blob = blobs[digest]
-            if registry.blob_size(repo, digest) is None:
-                registry.upload_blob(repo, digest, blob.size, blob.data)
+            registry.upload_blob(sample.repository, digest, blob.size, blob.data)
 
-        client.map(upload, sorted(blobs))
-        if isinstance(sample.item, Index):
-            for image in images:
-                registry.put_manifest(
-                    sample.repository, image.digest, image.manifest.data, image.media_type
-                )
-        for tag in sample.tags:
+    client.map(upload, sorted(blobs))
+    if isinstance(item, Index):
+        for image in images:
             registry.put_manifest(
-                sample.repository, tag, sample.item.manifest.data, sample.item.media_type
+                sample.repository, image.digest, image.manifest.data, image.media_type
             )
-        pushed.append(
-            PushedSample(f"{registry.host}/{sample.repository}", sample.item.digest, sample.tags)
-        )
-    return pushed
+    for tag in sample.tags:
+        registry.put_manifest(sample.repository, tag, item.manifest.data, item.media_type)
+    return PushedSample(f"{registry.host}/{sample.repository}", item.digest, sample.tags)
