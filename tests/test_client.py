@@ -258,3 +258,46 @@ def test_wrong_token_credentials_raise_authentication_error(token_registry, isol
         c.registry(token_registry.host).tags("tok/app")
     assert "wrong" not in str(info.value)
     assert "tokenuser" in str(info.value)
+
+
+def test_certs_d_directory_is_honoured(tls_registry, isolated_home):
+    import shutil
+
+    certs = isolated_home / ".docker" / "certs.d" / tls_registry.host
+    certs.mkdir(parents=True)
+    shutil.copyfile(tls_registry.ca_file, certs / "ca.crt")
+    with rk.Client(cache_dir=None) as c:
+        reg = c.registry(tls_registry.host)
+        assert reg.base_url.startswith("https://")
+        assert reg.ping().status == 200
+
+
+def test_monolithic_put_refused_falls_back_to_chunked_patch(registry, client):
+    """A registry that refuses the one-shot PUT gets the chunked protocol instead."""
+    from contextlib import contextmanager
+
+    inner = httpx.HTTPTransport()
+    methods: list[str] = []
+
+    class RefuseMonolithic(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            methods.append(request.method)
+            monolithic = request.headers.get("content-length", "0") != "0"
+            if request.method == "PUT" and "/blobs/uploads/" in request.url.path and monolithic:
+                request.read()
+                return httpx.Response(416, request=request)
+            return inner.handle_request(request)
+
+    data = bytes(range(256)) * 9000  # > 2 chunks of 1 MiB
+    digest = compute_digest(data)
+
+    @contextmanager
+    def opener():
+        yield iter([data[:1000], data[1000:]])
+
+    with rk.Client(cache_dir=None, transport=RefuseMonolithic()) as c:
+        reg = c.registry(registry.host)
+        assert reg.upload_blob("chunked/app", digest, len(data), opener) == "uploaded"
+    assert methods.count("PATCH") == 3
+    with client.registry(registry.host).open_blob("chunked/app", digest) as chunks:
+        assert b"".join(chunks) == data
