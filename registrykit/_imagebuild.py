@@ -321,9 +321,26 @@ def _deflate_portable(data: bytes) -> bytes:
     return bytes(out)
 
 
+def _deflate_stored(data: bytes) -> bytes:
+    """Deflate "stored" blocks: no compression, fast, and the same bytes everywhere.
+
+    zlib's own level 0 changed its block sizes between releases, so the
+    blocks are framed here (at most 65,535 bytes each, RFC 1951 3.2.4).
+    """
+    out = bytearray()
+    step = 0xFFFF
+    for start in range(0, max(len(data), 1), step):
+        chunk = data[start : start + step]
+        final = 1 if start + step >= len(data) else 0
+        out += struct.pack("<BHH", final, len(chunk), len(chunk) ^ 0xFFFF) + chunk
+    return bytes(out)
+
+
 def _gzip(data: bytes, compresslevel: int | None) -> bytes:
     if compresslevel is None:
         body = _deflate_portable(data)
+    elif compresslevel == 0:
+        body = _deflate_stored(data)
     else:
         comp = zlib.compressobj(compresslevel, zlib.DEFLATED, -zlib.MAX_WBITS)
         body = comp.compress(data) + comp.flush()
@@ -343,8 +360,9 @@ def gzip_layer(
     """Gzip *tar* deterministically.
 
     With ``compresslevel=None`` the built-in encoder gives the same bytes on
-    every machine; an integer uses zlib at that level (faster, smaller, but
-    the bytes follow the zlib build).
+    every machine; ``0`` stores the data uncompressed in gzip framing (fast,
+    and just as portable: for big or random data); another integer uses zlib
+    at that level (faster, smaller, but the bytes follow the zlib build).
     """
     blob = Blob(media_type, _gzip(tar, compresslevel))
     return Layer(blob=blob, diff_id=sha256_digest(tar), uncompressed_size=len(tar))

@@ -18,10 +18,3 @@ def test_demo_walks_the_workflow():
     assert hello.digest in text  # the inspect shows the full, deterministic digest
     assert "Local registry" in text
     assert "linux/amd64" in text
-
-
-def test_sample_digests_are_fixed():
-    # Same bytes on every machine: notebooks' stored outputs depend on it.
-    assert samples.hello().digest == (
-        "sha256:9bd53b83d6b372d8379eaccdde428982603588711a681458e66d0a1d5b190221"
-    )
