@@ -1,0 +1,53 @@
+"""What every form shares: a status line, friendly errors, and lookups of the API.
+
+Forms only gather input and show results; the work is done by the library
+functions, looked up on the package at call time so a form always calls the
+public API a notebook would.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+
+from .._exceptions import RegistryKitError
+
+OK = "#1a7f37"
+ERROR = "#cf222e"
+INFO = "#57606a"
+
+
+def status_line() -> w.HTML:
+    return w.HTML(value="", layout=w.Layout(min_height="1.6em"))
+
+
+def set_status(widget: w.HTML, text: str, color: str = INFO) -> None:
+    widget.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
+
+
+def friendly(exc: BaseException) -> str:
+    """The one-line message with its remedy; never a traceback."""
+    if isinstance(exc, RegistryKitError | ValueError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def api(name: str) -> Callable[..., Any]:
+    import registrykit
+
+    fn: Callable[..., Any] = getattr(registrykit, name)
+    return fn
+
+
+def show(output: w.Output, *values: object, clear: bool = True) -> None:
+    """Display ``values`` (HTML reprs, frames, figures) in ``output``."""
+    from IPython.display import display
+
+    if clear:
+        output.clear_output()
+    with output:
+        for value in values:
+            display(value)  # type: ignore[no-untyped-call]

@@ -1,0 +1,85 @@
+"""``CopyForm``: copy an image (or every tag) between registries."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from .._client import Client, get_client
+from .._images import resolve_image
+from .._model import Index
+from .._reference import parse_reference
+from ._common import ERROR, OK, api, friendly, set_status, show, status_line
+
+
+class CopyForm(w.VBox):  # type: ignore[misc]
+    """Source, destination, all tags, platforms (read from the source); Copy."""
+
+    def __init__(
+        self, source: str = "", destination: str = "", *, client: Client | None = None
+    ) -> None:
+        self.client = client
+        self.source = w.Text(
+            value=source, description="Source", placeholder="registry/repository:tag"
+        )
+        self.destination = w.Text(
+            value=destination, description="Destination", placeholder="registry/repository:tag"
+        )
+        self.all_tags = w.Checkbox(value=False, description="All tags (repositories, no tag)")
+        self.platforms = w.SelectMultiple(options=[], description="Platforms", rows=4)
+        self.inspect_button = w.Button(description="Read platforms", icon="search")
+        self.button = w.Button(description="Copy", button_style="primary", icon="copy")
+        self.status = status_line()
+        self.output = w.Output()
+        self.result: object | None = None
+        self.inspect_button.on_click(lambda _b: self.load_platforms())
+        self.button.on_click(lambda _b: self.copy())
+        super().__init__(
+            [
+                self.source,
+                self.destination,
+                self.all_tags,
+                w.HBox([self.platforms, self.inspect_button]),
+                self.button,
+                self.status,
+                self.output,
+            ]
+        )
+
+    def load_platforms(self) -> list[str]:
+        """Fill the platform choice from the source: an index's platforms, else none."""
+        try:
+            ref = parse_reference(self.source.value.strip())
+            top = get_client(self.client).registry(ref).manifest(ref.repository, ref.identifier)
+        except Exception as exc:  # shown in the form, never a traceback
+            set_status(self.status, friendly(exc), ERROR)
+            return []
+        if isinstance(top, Index):
+            options = [str(p) for p in top.platforms]
+            set_status(self.status, f"{len(options)} platforms; none selected copies all.", OK)
+        else:
+            image = resolve_image(get_client(self.client), ref)
+            options = []
+            platform = image.config.platform if image.config else None
+            set_status(self.status, f"single-platform image ({platform}).", OK)
+        self.platforms.options = options
+        return options
+
+    def copy(self) -> object | None:
+        src, dst = self.source.value.strip(), self.destination.value.strip()
+        if not src or not dst:
+            set_status(self.status, "Enter a source and a destination.", ERROR)
+            return None
+        set_status(self.status, f"Copying {src} → {dst}…")
+        self.output.clear_output()
+        platforms = list(self.platforms.value) or None
+        try:
+            with self.output:  # tqdm.auto draws its bar here
+                self.result = api("copy")(
+                    src, dst, all_tags=self.all_tags.value, platforms=platforms, client=self.client
+                )
+        except Exception as exc:  # shown in the form, never a traceback
+            set_status(self.status, friendly(exc), ERROR)
+            return None
+        show(self.output, self.result)
+        set_status(self.status, "Copied.", OK)
+        return self.result
