@@ -5,6 +5,9 @@ needed. ``import registrykit as rk``; every function takes ``client=`` and
 otherwise uses a shared default ``rk.Client()``.
 """
 
+from typing import TYPE_CHECKING, Any
+
+from . import samples
 from ._client import Client, default_client, set_default_client
 from ._credentials import Credential, CredentialStore
 from ._exceptions import (
@@ -20,6 +23,7 @@ from ._exceptions import (
     TLSError,
     Unsupported,
 )
+from ._inspect import ImageInfo, RateLimit, config, inspect, manifest, rate_limit
 from ._local import LocalRegistry
 from ._login import LoginResult, credential_records, login, logout
 from ._model import Descriptor, ImageConfig, Index, Manifest, Platform
@@ -28,6 +32,67 @@ from ._registries import RegistryInfo, determine_registry
 from ._registry import RegistryClient
 from ._runtime import RegistrySettings, RuntimeInfo, detect_runtime
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from . import plots, widgets
+    from .frames import (
+        audit,
+        audit_total,
+        catalog,
+        credentials,
+        diff,
+        files,
+        history,
+        layers,
+        retention_plan,
+        search,
+        sync_plan,
+        tag_history,
+        tag_report,
+        tags,
+        waste,
+    )
+
+# DataFrame functions, plots and widgets need pandas, matplotlib and
+# ipywidgets; they load on first use so the core imports without them.
+_FRAMES = frozenset(
+    {
+        "audit",
+        "audit_total",
+        "catalog",
+        "credentials",
+        "diff",
+        "files",
+        "history",
+        "layers",
+        "retention_plan",
+        "search",
+        "sync_plan",
+        "tag_history",
+        "tag_report",
+        "tags",
+        "waste",
+    }
+)
+_SUBMODULES = frozenset({"frames", "plots", "widgets"})
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _FRAMES:
+        value = getattr(importlib.import_module(".frames", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'registrykit' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _FRAMES | _SUBMODULES)
+
 
 __all__ = [
     "AuthenticationError",
@@ -67,4 +132,29 @@ __all__ = [
     "parse_repository",
     "register_digest_algorithm",
     "set_default_client",
+    "samples",
+    "ImageInfo",
+    "RateLimit",
+    "config",
+    "inspect",
+    "manifest",
+    "rate_limit",
+    "audit",
+    "audit_total",
+    "catalog",
+    "credentials",
+    "diff",
+    "files",
+    "history",
+    "layers",
+    "retention_plan",
+    "search",
+    "sync_plan",
+    "tag_history",
+    "tag_report",
+    "tags",
+    "waste",
+    "frames",
+    "plots",
+    "widgets",
 ]
