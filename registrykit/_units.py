@@ -18,7 +18,8 @@ def human_size(n: float) -> str:
         if value < 1024 or unit == _UNITS[-1]:
             if unit == "B":
                 return f"{sign}{int(value)} B"
-            return f"{sign}{value:.3g} {unit}"
+            # Three significant digits, but never an exponent (1000-1023 KiB).
+            return f"{sign}{value:.3g} {unit}" if value < 1000 else f"{sign}{value:.0f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
 

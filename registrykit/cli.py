@@ -459,6 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     args.gate_failed = None
+    from ._cache import default_cache_dir
     from ._client import Client
 
     try:
@@ -467,7 +468,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             insecure=args.insecure,
             ca_bundle=args.ca_bundle,
             concurrency=args.concurrency,
-            **({"cache_dir": None} if args.no_cache else {}),
+            cache_dir=None if args.no_cache else default_cache_dir(),
         ) as client:
             result = args.handler(args, client)
             if result is not None:

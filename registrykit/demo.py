@@ -15,10 +15,11 @@ from typing import TextIO
 from . import samples
 from ._client import Client
 from ._images import tag_records
-from ._inspect import human_size, inspect
+from ._inspect import inspect
 from ._local import LocalRegistry
 from ._registries import determine_registry
 from ._runtime import detect_runtime
+from ._units import human_size
 
 
 def run(out: TextIO = sys.stdout) -> None:
@@ -49,8 +50,10 @@ def run(out: TextIO = sys.stdout) -> None:
         def tags() -> None:
             say(f"  {'tag':<10} {'platform':<14} {'size':>9}  digest")
             for rec in tag_records(client, pushed[0].reference):
-                say(f"  {rec.tag or '':<10} {rec.platform or '-':<14} "
-                    f"{human_size(rec.size):>9}  {rec.digest[:19]}…")
+                say(
+                    f"  {rec.tag or '':<10} {rec.platform or '-':<14} "
+                    f"{human_size(rec.size):>9}  {rec.digest[:19]}…"
+                )
             say(f"  (skopeo list-tags docker://{pushed[0].reference})")
 
         step("4. Tags", tags)

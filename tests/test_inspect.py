@@ -1,0 +1,234 @@
+"""inspect / manifest / config against skopeo; rate_limit and Hub search against mocks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+import registrykit as rk
+from registrykit._inspect import (
+    ImageInfo,
+    config,
+    inspect,
+    manifest,
+    rate_limit,
+    search_records,
+)
+from registrykit._transport import RetryPolicy
+from registrykit._units import human_size
+from registrykit.frames import listing
+
+
+@pytest.fixture(scope="module")
+def pushed(registry: rk.LocalRegistry, fixture_images) -> dict[str, tuple[str, str]]:
+    return fixture_images.push_fixtures(registry, "inspect")
+
+
+@pytest.fixture
+def client() -> Iterator[rk.Client]:
+    with rk.Client(cache_dir=None) as c:
+        yield c
+
+
+@pytest.mark.parametrize("name", ["single", "docker", "multi", "manifest-list"])
+def test_inspect_matches_skopeo(name: str, pushed, skopeo, client: rk.Client) -> None:
+    ref, digest = pushed[name]
+    expected = skopeo.inspect(f"docker://{ref}")
+    info = inspect(ref, client=client)
+    assert isinstance(info, ImageInfo)
+    assert info.name == expected["Name"]
+    assert info.digest == expected["Digest"] == digest
+    assert list(info.tags) == expected["RepoTags"]
+    assert info.architecture == expected["Architecture"]
+    assert info.os == expected["Os"]
+    assert list(info.layers) == expected["Layers"]
+    ours = [(x.media_type, x.digest, x.size) for x in info.layers_data]
+    if "LayersData" in expected:  # skopeo >= 1.10
+        assert ours == [(x["MIMEType"], x["Digest"], x["Size"]) for x in expected["LayersData"]]
+    image = f"docker://{ref.rsplit(':', 1)[0]}@{info.image_digest}"
+    raw = skopeo.inspect(image, "--raw")
+    assert ours == [(x["mediaType"], x["digest"], x["size"]) for x in raw["layers"]]
+    assert info.size == raw["config"]["size"] + sum(x["size"] for x in raw["layers"])
+    assert list(info.env) == (expected.get("Env") or [])
+    assert dict(info.labels) == (expected.get("Labels") or {})
+    assert info.created is not None
+    assert info.created.isoformat().replace("+00:00", "Z") == expected["Created"]
+    if name in ("multi", "manifest-list"):
+        assert info.platforms == ("linux/amd64", "linux/arm64/v8")
+        assert info.image_digest != info.digest
+
+
+def test_inspect_other_platform(pushed, skopeo, client: rk.Client) -> None:
+    ref, _ = pushed["multi"]
+    expected = skopeo.inspect(f"docker://{ref}", "--override-arch=arm64", "--override-variant=v8")
+    info = inspect(ref, platform="linux/arm64", client=client)
+    assert (info.architecture, info.variant) == ("arm64", "v8")
+    assert list(info.layers) == expected["Layers"]
+
+
+@pytest.mark.parametrize("name", ["single", "multi", "manifest-list"])
+def test_manifest_and_config_are_the_raw_documents(
+    name: str, pushed, skopeo, client: rk.Client
+) -> None:
+    ref, _ = pushed[name]
+    assert manifest(ref, client=client) == skopeo.inspect(f"docker://{ref}", "--raw")
+    # The config blob exactly; plain --config re-encodes it through Go structs
+    # (adding e.g. an empty "config": {}), so compare the blob itself.
+    ours = config(ref, client=client)
+    assert ours == skopeo.inspect(f"docker://{ref}", "--config", "--raw")
+    normalised = skopeo.inspect(f"docker://{ref}", "--config")
+    assert {k: v for k, v in normalised.items() if v != {}} == ours
+
+
+def test_text_and_html_reprs(pushed, client: rk.Client) -> None:
+    ref, digest = pushed["single"]
+    info = inspect(ref, client=client)
+    text = str(info)
+    assert digest in text and "linux/amd64" in text and "APP=/app" in text
+    html = info._repr_html_()
+    assert digest in html and "<table>" in html
+    assert info.to_dict()["Digest"] == digest
+
+
+def test_human_size() -> None:
+    assert human_size(0) == "0 B"
+    assert human_size(1536) == "1.5 KiB"
+    assert human_size(200 * 1024 * 1024) == "200 MiB"
+
+
+# -- Docker Hub through a mock transport --------------------------------------------
+
+TOKEN = "mock-hub-token"  # a fake token the mock issues
+
+
+def _hub(headers: dict[str, str], seen: list[httpx.Request]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "auth.docker.io":
+            return httpx.Response(200, json={"token": TOKEN, "expires_in": 300})
+        if request.headers.get("authorization") != f"Bearer {TOKEN}":
+            return httpx.Response(
+                401,
+                headers={
+                    "www-authenticate": 'Bearer realm="https://auth.docker.io/token",'
+                    'service="registry.docker.io",scope="repository:library/alpine:pull"'
+                },
+                json={"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
+            )
+        return httpx.Response(
+            200,
+            headers={
+                "content-type": "application/vnd.oci.image.index.v1+json",
+                "docker-content-digest": "sha256:" + "a" * 64,
+                **headers,
+            },
+        )
+
+    return httpx.MockTransport(handler)
+
+
+def test_rate_limit_reads_the_headers_of_a_head() -> None:
+    seen: list[httpx.Request] = []
+    transport = _hub(
+        {
+            "ratelimit-limit": "100;w=21600",
+            "ratelimit-remaining": "76;w=21600",
+            "docker-ratelimit-source": "203.0.113.7",
+        },
+        seen,
+    )
+    with rk.Client(cache_dir=None, transport=transport) as c:
+        limit = rate_limit(client=c)
+    assert (limit.limit, limit.remaining, limit.window) == (100, 76, 21600)
+    assert limit.source == "203.0.113.7"
+    assert "76 of 100" in str(limit) and "6 h" in str(limit)
+    registry_calls = [r for r in seen if r.url.host == "registry-1.docker.io"]
+    assert registry_calls and {r.method for r in registry_calls} == {"HEAD"}
+    assert registry_calls[-1].url.path == "/v2/library/alpine/manifests/latest"
+    assert TOKEN not in str(limit) and TOKEN not in repr(limit)
+
+
+def test_rate_limit_without_headers_is_unlimited() -> None:
+    with rk.Client(cache_dir=None, transport=_hub({}, [])) as c:
+        limit = rate_limit("nginx", client=c)
+    assert limit.unlimited and limit.remaining is None
+    assert "no pull limit" in str(limit)
+
+
+HUB_SEARCH = {
+    "num_results": 2,
+    "query": "nginx",
+    "results": [
+        {
+            "name": "nginx",
+            "description": "Official build of Nginx.",
+            "star_count": 20000,
+            "is_official": True,
+            "is_automated": False,
+        },
+        {
+            "name": "bitnami/nginx",
+            "description": "Bitnami container image for NGINX",
+            "star_count": 190,
+            "is_official": False,
+            "is_automated": True,
+        },
+    ],
+}
+
+
+def test_hub_search_uses_the_search_api() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=HUB_SEARCH)
+
+    with rk.Client(cache_dir=None, transport=httpx.MockTransport(handler)) as c:
+        rows = search_records("nginx", limit=10, client=c)
+        df = listing.search("nginx", client=c)
+    assert seen[0].url.host == "index.docker.io" and seen[0].url.path == "/v1/search"
+    assert seen[0].url.params["q"] == "nginx" and seen[0].url.params["n"] == "10"
+    assert [r["name"] for r in rows] == ["nginx", "bitnami/nginx"]
+    assert list(df.columns) == ["registry", "name", "description", "stars", "official", "automated"]
+    assert df["stars"].tolist() == [20000, 190]
+    assert df["official"].tolist() == [True, False]
+    assert str(df["stars"].dtype) == "Int64"
+
+
+def test_hub_search_error_keeps_the_status() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"retry-after": "30"})
+
+    no_retry = RetryPolicy(attempts=1)
+    with (
+        rk.Client(cache_dir=None, transport=httpx.MockTransport(handler), retry=no_retry) as c,
+        pytest.raises(rk.RateLimited, match="log"),
+    ):
+        search_records("nginx", client=c)
+
+
+def test_search_elsewhere_filters_the_catalog(pushed, registry: rk.LocalRegistry) -> None:
+    with rk.Client(cache_dir=None) as c:
+        df = listing.search("INSPECT/MULTI", registry=registry.host, client=c)
+    assert df["name"].tolist() == ["inspect/multi"]
+    assert df["stars"].isna().all()
+
+
+def test_config_of_a_missing_tag_says_what_to_do(pushed, client: rk.Client) -> None:
+    ref, _ = pushed["single"]
+    with pytest.raises(rk.NotFound, match=r"rk\.tags"):
+        config(ref.rsplit(":", 1)[0] + ":nope", client=client)
+
+
+def test_manifest_json_roundtrip(pushed, client: rk.Client) -> None:
+    ref, digest = pushed["multi"]
+    doc = manifest(ref, client=client)
+    assert rk.parse_reference(ref).tag == "1.0"
+    assert json.dumps(doc)  # plain JSON types
+    assert doc["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    assert len(doc["manifests"]) == 2
+    assert digest.startswith("sha256:")
