@@ -8,6 +8,7 @@ is a miss, never wrong data.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -35,6 +36,7 @@ class ContentCache:
     def __init__(self, directory: str | os.PathLike[str] | None) -> None:
         self.directory = Path(directory) if directory is not None else None
         self._memory: OrderedDict[str, bytes] = OrderedDict()
+        self._markers: set[str] = set()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -84,6 +86,32 @@ class ContentCache:
         except OSError as exc:
             # A cache that cannot be written is only slower; never fail the caller.
             log.debug("cannot write cache entry %s: %s", digest, exc)
+
+    def has_marker(self, name: str) -> bool:
+        """Whether ``set_marker(name)`` was called before (by any process using this dir)."""
+        with self._lock:
+            if name in self._markers:
+                return True
+        path = self._marker_path(name)
+        return path is not None and path.exists()
+
+    def set_marker(self, name: str) -> None:
+        """Remember a fact about the cache's contents, such as "this repository was listed"."""
+        with self._lock:
+            self._markers.add(name)
+        path = self._marker_path(name)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+        except OSError as exc:
+            log.debug("cannot write cache marker %s: %s", name, exc)
+
+    def _marker_path(self, name: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / "markers" / hashlib.sha256(name.encode()).hexdigest()
 
     def _remember(self, digest: str, data: bytes) -> None:
         with self._lock:

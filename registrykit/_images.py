@@ -9,13 +9,19 @@ seen before, so a second look costs the tag list and the HEADs.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from ._client import Client
+from ._exceptions import NotFound
 from ._model import Descriptor, ImageConfig, Index, Manifest, Platform
 from ._reference import Reference, parse_reference, parse_repository
 from ._registry import RegistryClient
+
+T = TypeVar("T")
 
 # More requests than this get a progress bar.
 PROGRESS_THRESHOLD = 16
@@ -121,6 +127,28 @@ def _preferred(index: Index) -> Platform:
     return platforms[0]
 
 
+class _Once:
+    """Fetch each key once, however many threads ask for it at the same time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: dict[str, Future[Any]] = {}
+
+    def get(self, key: str, fetch: Callable[[], T]) -> T:
+        with self._lock:
+            future = self._futures.get(key)
+            owner = future is None
+            if future is None:
+                future = self._futures[key] = Future()
+        if owner:
+            try:
+                future.set_result(fetch())
+            except BaseException as exc:
+                future.set_exception(exc)
+        result: T = future.result()
+        return result
+
+
 def tag_records(
     client: Client,
     repository: str | Reference,
@@ -129,66 +157,57 @@ def tag_records(
     platform: str | Platform | None = None,
     include_attestations: bool = False,
 ) -> list[ImageRecord]:
-    """One record per tag and platform of ``repository``, in tag-list order."""
+    """One record per tag and platform of ``repository``, in tag-list order.
+
+    Each tag is resolved start to finish by one worker (no phase barriers),
+    and each manifest and config digest is fetched once across workers. A
+    repository this cache has listed before is resolved with HEADs, so
+    unchanged tags cost nothing more; a first listing GETs each tag's
+    manifest directly, because a HEAD could not save anything yet.
+    """
     ref = repository if isinstance(repository, Reference) else parse_repository(repository)
     registry = client.registry(ref)
-    names = list(tags) if tags is not None else registry.tags(ref.repository)
+    repo = ref.repository
+    names = list(tags) if tags is not None else registry.tags(repo)
     want = Platform.parse(platform) if platform else None
+    seen_key = f"listed:{registry.host}/{repo}"
+    warm = client.cache.has_marker(seen_key)
+    once = _Once()
+    advance = progress(len(names), f"resolving {repo}")
 
-    advance = progress(len(names), f"resolving {ref.repository}")
+    def manifest(digest: str) -> Manifest | Index:
+        return once.get(digest, lambda: registry.manifest(repo, digest))
 
-    def head(tag: str) -> tuple[str, Descriptor | None]:
+    def config(digest: str) -> ImageConfig:
+        return once.get(digest, lambda: ImageConfig.parse(registry.blob(repo, digest)))
+
+    def resolve(tag: str) -> list[ImageRecord]:
         try:
-            return tag, registry.head_manifest(ref.repository, tag)
+            if warm:
+                head = registry.head_manifest(repo, tag)
+                if head is None:
+                    return []  # deleted between the tag list and now
+                top = manifest(head.digest)
+            else:
+                top = registry.manifest(repo, tag)
+            manifests: dict[str, Manifest | Index] = {top.digest: top}
+            if isinstance(top, Index):
+                for entry in top.manifests:
+                    if include_attestations or not entry.is_attestation:
+                        manifests[entry.digest] = manifest(entry.digest)
+            configs = {
+                m.config.digest: config(m.config.digest)
+                for m in manifests.values()
+                if isinstance(m, Manifest) and m.is_image
+            }
+            return _records_for(repo, tag, top, manifests, configs, want, include_attestations)
+        except NotFound:
+            return []  # the tag went away while we listed
         finally:
             advance(1)
 
-    heads = [(t, d) for t, d in client.map(head, names) if d is not None]
-    digests = sorted({d.digest for _, d in heads})
-    tops = dict(
-        zip(
-            digests,
-            client.map(lambda d: registry.manifest(ref.repository, d), digests),
-            strict=True,
-        )
-    )
-    children = sorted(
-        {
-            e.digest
-            for top in tops.values()
-            if isinstance(top, Index)
-            for e in top.manifests
-            if include_attestations or not e.is_attestation
-        }
-        - set(tops)
-    )
-    manifests: dict[str, Manifest | Index] = dict(tops)
-    manifests.update(
-        zip(
-            children,
-            client.map(lambda d: registry.manifest(ref.repository, d), children),
-            strict=True,
-        )
-    )
-    config_digests = sorted(
-        {m.config.digest for m in manifests.values() if isinstance(m, Manifest) and m.is_image}
-    )
-    configs = dict(
-        zip(
-            config_digests,
-            client.map(
-                lambda d: ImageConfig.parse(registry.blob(ref.repository, d)), config_digests
-            ),
-            strict=True,
-        )
-    )
-
-    records: list[ImageRecord] = []
-    for tag, desc in heads:
-        top = manifests[desc.digest]
-        records.extend(
-            _records_for(ref.repository, tag, top, manifests, configs, want, include_attestations)
-        )
+    records = [record for batch in client.map(resolve, names) for record in batch]
+    client.cache.set_marker(seen_key)
     return records
 
 
