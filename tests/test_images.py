@@ -1,0 +1,56 @@
+"""Resolving tags: what a cold and a warm listing cost in requests."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import httpx
+
+import registrykit as rk
+from registrykit._images import tag_records
+
+
+class Counting(httpx.BaseTransport):
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.calls: Counter[tuple[str, str]] = Counter()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        kind = "manifest" if "/manifests/" in path else "blob" if "/blobs/" in path else path
+        self.calls[(request.method, kind)] += 1
+        return self.inner.handle_request(request)
+
+
+def test_warm_listing_costs_a_tag_list_and_heads(registry, push_fixtures, tmp_path):
+    pushed = push_fixtures(registry, "images")
+    repo = pushed["multi"][0].rsplit(":", 1)[0]
+    cold, warm = Counting(), Counting()
+    with rk.Client(cache_dir=tmp_path, transport=cold) as client:
+        first = tag_records(client, repo)
+    with rk.Client(cache_dir=tmp_path, transport=warm) as client:
+        second = tag_records(client, repo)
+    assert first == second
+    assert [r.platform for r in first] == ["linux/amd64", "linux/arm64/v8"]
+    # Cold: the index by tag, two platform manifests, two configs; no HEAD needed.
+    assert cold.calls[("GET", "manifest")] == 3
+    assert cold.calls[("GET", "blob")] == 2
+    assert cold.calls[("HEAD", "manifest")] == 0
+    # Warm: the tag list and one HEAD; everything else comes from the digest cache.
+    assert warm.calls[("HEAD", "manifest")] == 1
+    assert warm.calls[("GET", "manifest")] == 0
+    assert warm.calls[("GET", "blob")] == 0
+
+
+def test_each_digest_is_fetched_once_across_tags(registry, tmp_path):
+    from registrykit import samples
+
+    with rk.Client(cache_dir=None) as client:
+        samples.push(registry, [s for s in samples.webapp()], client=client)
+    counting = Counting()
+    with rk.Client(cache_dir=None, transport=counting) as client:
+        records = tag_records(client, f"{registry.host}/samples/webapp")
+    assert len(records) == 9  # 5 releases + latest, stable, date, git-sha on v1.4.0
+    # 5 distinct manifests, but 9 tags: the sibling tags' GETs return the same digest,
+    # while configs are fetched once per distinct digest.
+    assert counting.calls[("GET", "blob")] == 5
