@@ -284,8 +284,9 @@ class AuditResult:
 def audit_records(client: Client, repositories: Iterable[str]) -> AuditResult:
     """Audit ``repositories`` (``host/name`` each).
 
-    ``images`` counts tag-platform images (attestations and artifacts are not
-    images); ``logical_size`` sums their sizes; ``stored_size`` counts each
+    ``images`` counts distinct image manifests (one per platform; tags that
+    share a digest count once; attestations and artifacts are not images);
+    ``logical_size`` sums the image size of every tag, as listings claim it; ``stored_size`` counts each
     config and layer blob reachable from the repository's tags once,
     attestation blobs included since they occupy storage; ``shared_size`` is
     the part of ``stored_size`` whose blobs another audited repository also
@@ -323,7 +324,7 @@ def audit_records(client: Client, repositories: Iterable[str]) -> AuditResult:
             {
                 "repository": name,
                 "tags": len({r.tag for r in records}),
-                "images": len(images),
+                "images": len({r.image_digest for r in images}),
                 "logical_size": logical,
                 "stored_size": sum(blobs.values()),
                 "shared_size": sum(s for d, s in blobs.items() if holders[d] > 1),
