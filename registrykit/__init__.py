@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import samples
 from ._client import Client, default_client, set_default_client
+from ._copy import copy
 from ._credentials import Credential, CredentialStore
+from ._delete import delete
 from ._exceptions import (
     AuthenticationError,
     DigestMismatch,
@@ -27,10 +29,23 @@ from ._inspect import ImageInfo, RateLimit, config, inspect, manifest, rate_limi
 from ._local import LocalRegistry
 from ._login import LoginResult, credential_records, login, logout
 from ._model import Descriptor, ImageConfig, Index, Manifest, Platform
+from ._pushpull import pull, push
 from ._reference import Reference, parse_reference, parse_repository, register_digest_algorithm
 from ._registries import RegistryInfo, determine_registry
 from ._registry import RegistryClient
+from ._results import (
+    ApplyResult,
+    CopyResult,
+    DeleteResult,
+    PullResult,
+    PushResult,
+    SyncResult,
+    TagResult,
+)
+from ._retention import apply
 from ._runtime import RegistrySettings, RuntimeInfo, detect_runtime
+from ._sync import sync
+from ._tagging import tag
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -139,6 +154,20 @@ __all__ = [
     "inspect",
     "manifest",
     "rate_limit",
+    "copy",
+    "sync",
+    "pull",
+    "push",
+    "tag",
+    "delete",
+    "apply",
+    "ApplyResult",
+    "CopyResult",
+    "DeleteResult",
+    "PullResult",
+    "PushResult",
+    "SyncResult",
+    "TagResult",
     "audit",
     "audit_total",
     "catalog",

@@ -286,8 +286,8 @@ def audit_records(client: Client, repositories: Iterable[str]) -> AuditResult:
 
     ``images`` counts distinct image manifests (one per platform; tags that
     share a digest count once; attestations and artifacts are not images);
-    ``logical_size`` sums the image size of every tag, as listings claim it; ``stored_size`` counts each
-    config and layer blob reachable from the repository's tags once,
+    ``logical_size`` sums the image size of every tag, as listings claim it;
+    ``stored_size`` counts each config and layer blob reachable from the repository's tags once,
     attestation blobs included since they occupy storage; ``shared_size`` is
     the part of ``stored_size`` whose blobs another audited repository also
     references. Untagged manifests cannot be listed over the API, so their

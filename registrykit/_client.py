@@ -161,6 +161,10 @@ class Client:
         self._logins.pop(key, None)
         self.auth.forget(self.api_host(key))
 
+    def login_for(self, host: str) -> Login | None:
+        """The credentials this client would use for ``host`` (a registry or API host)."""
+        return self._lookup_login(self.api_host(host))
+
     def _lookup_login(self, api_host: str) -> Login | None:
         host = "docker.io" if api_host == _DOCKER_HUB_API else api_host
         if host in self._logins:

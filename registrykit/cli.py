@@ -21,19 +21,6 @@ from ._exceptions import InvalidReference, RegistryKitError
 from ._units import human_size, parse_percent, parse_size
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-SIZE_COLUMNS = {
-    "size",
-    "logical_size",
-    "stored_size",
-    "shared_size",
-    "size_change",
-    "cumulative_size",
-    "bytes_copied",
-    "bytes_skipped",
-    "bytes_mounted",
-    "wasted",
-    "wasted_bytes",
-}
 
 
 class UsageError(Exception):
@@ -43,22 +30,11 @@ class UsageError(Exception):
 # -- output ----------------------------------------------------------------------
 
 
-def _human_frame(frame: Any) -> Any:
-    out = frame.copy()
-    for column in out.columns:
-        if column in SIZE_COLUMNS:
-            out[column] = [
-                "" if value is None or value != value else human_size(int(value))
-                for value in out[column]
-            ]
-        elif str(out[column].dtype).startswith("datetime64"):
-            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M").fillna("")
-    return out
-
-
 def emit(result: Any, fmt: str, out: TextIO) -> None:
     """Write a DataFrame, a result object or plain data in the chosen format."""
     import pandas as pd
+
+    from .frames._format import humanize
 
     if isinstance(result, pd.DataFrame):
         if fmt == "csv":
@@ -66,11 +42,11 @@ def emit(result: Any, fmt: str, out: TextIO) -> None:
         elif fmt == "json":
             out.write(result.to_json(orient="records", date_format="iso", indent=2) + "\n")
         elif fmt == "markdown":
-            out.write(_markdown(_human_frame(result)) + "\n")
+            out.write(_markdown(humanize(result)) + "\n")
         elif result.empty:
             out.write("(no rows)\n")
         else:
-            out.write(_human_frame(result).to_string(index=False) + "\n")
+            out.write(humanize(result).to_string(index=False) + "\n")
         return
     if fmt == "json":
         out.write(json.dumps(_jsonable(result), indent=2, default=str) + "\n")
