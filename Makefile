@@ -3,7 +3,6 @@
 
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := docker-registry skopeo
 
 .PHONY: demo test deps apt pip lint bench
 
@@ -19,13 +18,14 @@ apt:
 	@missing=""; \
 	command -v docker-registry >/dev/null || command -v registry >/dev/null || missing="$$missing docker-registry"; \
 	command -v skopeo >/dev/null || missing="$$missing skopeo"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
 	fi
 
 pip:
-	@$(PYTHON) -c "import registrykit, pytest, pandas, matplotlib, ipywidgets, nbval, jwt, bcrypt" 2>/dev/null \
+	@$(PYTHON) -c "import registrykit, pytest, pandas, matplotlib, ipywidgets, nbval, jwt, bcrypt, playwright, jupyterlab, nbclient" 2>/dev/null \
 		|| $(PYTHON) -m pip install -q -e ".[test]"
 
 lint:

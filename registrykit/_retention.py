@@ -68,6 +68,9 @@ def parse_age(value: dt.timedelta | dt.datetime | str, now: dt.datetime) -> dt.d
     return now - dt.timedelta(**{_UNITS[match[2]]: float(match[1])})
 
 
+_REFERRERS_TAG = re.compile(r"^(?P<algorithm>sha256|sha512)-(?P<hex>[0-9a-f]{64,128})(\.\w+)?$")
+
+
 def retention_rows(
     repository: str | Reference,
     keep_last: int | None = None,
@@ -121,10 +124,26 @@ def retention_rows(
             decisions[tag] = ("delete", f"created before {cutoff:%Y-%m-%d %H:%M} UTC")
         else:
             decisions[tag] = ("delete", f"not among the {keep_last} newest")
-    kept_by_digest: dict[str, str] = {}
+
+    def kept() -> dict[str, str]:
+        found: dict[str, str] = {}
+        for tag in ordered:
+            if decisions[tag][0] == "keep":
+                found.setdefault(by_tag[tag][0], tag)
+        return found
+
+    images_kept = kept()
     for tag in ordered:
-        if decisions[tag][0] == "keep":
-            kept_by_digest.setdefault(by_tag[tag][0], tag)
+        # Referrers listed under the tag schema (sha256-<hex>, cosign's .sig/.att)
+        # belong to their subject: they stay while it stays and go with it.
+        match = _REFERRERS_TAG.match(tag)
+        if match and tag not in protected:
+            subject = f"{match['algorithm']}:{match['hex']}"
+            if subject in images_kept:
+                decisions[tag] = ("keep", f"referrers of {images_kept[subject]}, which is kept")
+            else:
+                decisions[tag] = ("delete", "referrers of an image that is not kept")
+    kept_by_digest = kept()
     rows = []
     for tag in ordered:
         digest, created, size = by_tag[tag]

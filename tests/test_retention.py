@@ -133,3 +133,21 @@ def test_parse_age_and_bad_input() -> None:
         parse_age("a month", now)
     with pytest.raises(ValueError, match=r"rk\.retention_plan"):
         apply([{"tag": "x"}])
+
+
+def test_referrers_tags_follow_their_subject(registry: LocalRegistry) -> None:
+    """The sha256-<hex> referrers tag stays while its image stays, and goes with it."""
+    from registrykit import samples
+
+    with rk.Client(cache_dir=None) as client:
+        samples.push(registry, [*samples.webapp(), *samples.signature()], client=client)
+        repo = f"{registry.host}/samples/webapp"
+        subject = samples.webapp()[-1].digest
+        referrers_tag = subject.replace(":", "-")
+        kept = retention_plan(repo, keep_last=1, client=client).set_index("tag")
+        assert kept.loc[referrers_tag, "action"] == "keep"
+        assert "referrers of" in kept.loc[referrers_tag, "reason"]
+        dropped = retention_plan(repo, keep=["v1.0.0"], older_than="1d", client=client)
+        dropped = dropped.set_index("tag")
+        assert dropped.loc[referrers_tag, "action"] == "delete"
+        assert dropped.loc["v1.0.0", "action"] == "keep"

@@ -20,6 +20,10 @@ ERROR = "#cf222e"
 INFO = "#57606a"
 
 
+WIDE = w.Layout(width="min(40em, 95%)")
+LABELLED = {"description_width": "initial"}
+
+
 def status_line() -> w.HTML:
     return w.HTML(value="", layout=w.Layout(min_height="1.6em"))
 
@@ -43,11 +47,12 @@ def api(name: str) -> Callable[..., Any]:
 
 
 def show(output: w.Output, *values: object, clear: bool = True) -> None:
-    """Display ``values`` (HTML reprs, frames, figures) in ``output``."""
-    from IPython.display import display
+    """Display ``values`` (HTML reprs, frames, figures) in ``output``.
 
+    ``append_display_data`` records the rich outputs on the widget itself, so
+    the result is there whether or not a kernel is capturing (tests, voila).
+    """
     if clear:
         output.clear_output()
-    with output:
-        for value in values:
-            display(value)  # type: ignore[no-untyped-call]
+    for value in values:
+        output.append_display_data(value)

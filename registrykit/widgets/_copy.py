@@ -8,7 +8,7 @@ from .._client import Client, get_client
 from .._images import resolve_image
 from .._model import Index
 from .._reference import parse_reference
-from ._common import ERROR, OK, api, friendly, set_status, show, status_line
+from ._common import ERROR, OK, WIDE, api, friendly, set_status, show, status_line
 
 
 class CopyForm(w.VBox):  # type: ignore[misc]
@@ -19,12 +19,17 @@ class CopyForm(w.VBox):  # type: ignore[misc]
     ) -> None:
         self.client = client
         self.source = w.Text(
-            value=source, description="Source", placeholder="registry/repository:tag"
+            layout=WIDE, value=source, description="Source", placeholder="registry/repository:tag"
         )
         self.destination = w.Text(
-            value=destination, description="Destination", placeholder="registry/repository:tag"
+            layout=WIDE,
+            value=destination,
+            description="Destination",
+            placeholder="registry/repository:tag",
         )
-        self.all_tags = w.Checkbox(value=False, description="All tags (repositories, no tag)")
+        self.all_tags = w.Checkbox(
+            indent=False, value=False, description="All tags (repositories, no tag)"
+        )
         self.platforms = w.SelectMultiple(options=[], description="Platforms", rows=4)
         self.inspect_button = w.Button(description="Read platforms", icon="search")
         self.button = w.Button(description="Copy", button_style="primary", icon="copy")
@@ -72,13 +77,18 @@ class CopyForm(w.VBox):  # type: ignore[misc]
         set_status(self.status, f"Copying {src} → {dst}…")
         self.output.clear_output()
         platforms = list(self.platforms.value) or None
-        try:
-            with self.output:  # tqdm.auto draws its bar here
+        failure: Exception | None = None
+        # tqdm.auto draws its bar in the output. The try sits inside the
+        # ``with``: an Output widget swallows exceptions raised through it.
+        with self.output:
+            try:
                 self.result = api("copy")(
                     src, dst, all_tags=self.all_tags.value, platforms=platforms, client=self.client
                 )
-        except Exception as exc:  # shown in the form, never a traceback
-            set_status(self.status, friendly(exc), ERROR)
+            except Exception as exc:  # shown in the form, never a traceback
+                failure = exc
+        if failure is not None:
+            set_status(self.status, friendly(failure), ERROR)
             return None
         show(self.output, self.result)
         set_status(self.status, "Copied.", OK)

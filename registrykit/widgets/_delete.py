@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from .._client import Client
-from ._common import ERROR, OK, api, friendly, set_status, show, status_line
+from ._common import ERROR, LABELLED, OK, WIDE, api, friendly, set_status, show, status_line
 
 
 class DeleteForm(w.VBox):  # type: ignore[misc]
@@ -18,11 +18,18 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
 
     def __init__(self, image: str = "", *, client: Client | None = None) -> None:
         self.client = client
-        self.image = w.Text(value=image, description="Image", placeholder="registry/repo:tag")
-        self.untag_only = w.Checkbox(value=False, description="Remove only this tag")
+        self.image = w.Text(
+            value=image, description="Image", placeholder="registry/repo:tag", layout=WIDE
+        )
+        self.untag_only = w.Checkbox(value=False, description="Remove only this tag", indent=False)
         self.preview_button = w.Button(description="Preview", icon="eye")
         self.confirm = w.Checkbox(
-            value=False, description="I understand these will be deleted", disabled=True
+            indent=False,
+            style=LABELLED,
+            layout=WIDE,
+            value=False,
+            description="I understand these will be deleted",
+            disabled=True,
         )
         self.button = w.Button(
             description="Delete", button_style="danger", icon="trash", disabled=True

@@ -6,7 +6,7 @@ import ipywidgets as w
 
 from .._client import Client
 from .._registries import determine_registry
-from ._common import ERROR, OK, api, friendly, set_status, status_line
+from ._common import ERROR, OK, WIDE, api, friendly, set_status, status_line
 
 KNOWN_REGISTRIES = (
     "docker.io",
@@ -34,10 +34,13 @@ class LoginForm(w.VBox):  # type: ignore[misc]
             placeholder="registry host, e.g. ghcr.io",
             description="Registry",
             ensure_option=False,
+            layout=WIDE,
         )
         self.username = w.Text(description="Username")
         self.password = w.Password(description="Password")
-        self.remember = w.Checkbox(value=True, description="Remember (store like docker/podman)")
+        self.remember = w.Checkbox(
+            indent=False, value=True, description="Remember (store like docker/podman)"
+        )
         self.button = w.Button(description="Login", button_style="primary", icon="sign-in")
         self.hint = w.HTML()
         self.status = status_line()
