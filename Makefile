@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: demo test deps apt pip lint bench
 
 demo: deps
-	$(PYTHON) -m registrykit.demo
+	$(PYTHON) -m registrykit demo
 
 test: deps
 	$(PYTHON) -m pytest

@@ -48,7 +48,8 @@ def emit(result: Any, fmt: str, out: TextIO) -> None:
         else:
             out.write(humanize(result).to_string(index=False) + "\n")
         return
-    if fmt == "json":
+    if fmt == "json" or isinstance(result, dict | list):
+        # Raw documents (manifests, configs) are JSON whatever the format.
         out.write(json.dumps(_jsonable(result), indent=2, default=str) + "\n")
     else:
         out.write(f"{result}\n")
