@@ -129,6 +129,7 @@ def test_login_and_delete_forms_in_jupyterlab(lab, htpasswd_registry):
         try:
             page.goto(url)
             page.wait_for_selector(".jp-Notebook", timeout=120_000)
+            page.wait_for_timeout(2_000)  # let a kernel dialog appear, if one will
             login = page.locator(".widget-vbox").filter(
                 has=page.get_by_role("button", name="Login")
             )
@@ -137,6 +138,10 @@ def test_login_and_delete_forms_in_jupyterlab(lab, htpasswd_registry):
                 page.wait_for_selector(
                     ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
                 )
+                # JupyterLab may ask which kernel to use before its kernel list loads.
+                select = page.locator(".jp-Dialog").get_by_role("button", name="Select")
+                if select.is_visible():
+                    select.click()
                 page.get_by_role("menuitem", name="Run", exact=True).click()
                 page.get_by_text("Run All Cells", exact=True).click()
                 try:

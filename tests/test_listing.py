@@ -267,7 +267,11 @@ def test_private_repository_without_credentials(htpasswd_registry: rk.LocalRegis
 def test_private_repository_with_credentials(htpasswd_registry: rk.LocalRegistry) -> None:
     logins = {htpasswd_registry.host: ("reader", "reader-pass")}
     with rk.Client(cache_dir=None, logins=logins) as c:
-        assert listing.catalog(htpasswd_registry.host, client=c).empty
+        # The session registry is shared: push a repository of our own to look for.
+        rk.samples.push(htpasswd_registry, [rk.samples.hello()], client=c)
+        frame = listing.catalog(htpasswd_registry.host, client=c)
+    assert "samples/hello" in set(frame["repository"])
+    assert set(frame["registry"]) == {htpasswd_registry.host}
 
 
 # -- credentials --------------------------------------------------------------------
