@@ -325,3 +325,12 @@ def isolated_home(
 
     yield home
     rk.set_default_client(None)
+
+
+@pytest.fixture
+def client(isolated_home: Path) -> Iterator[Any]:
+    """A client with no disk cache, closed after the test."""
+    import registrykit as rk
+
+    with rk.Client(cache_dir=None) as c:
+        yield c

@@ -52,12 +52,6 @@ def history_repo(registry: rk.LocalRegistry, skopeo, tmp_path_factory) -> str:
     return f"{registry.host}/analysis/app"
 
 
-@pytest.fixture
-def client() -> Iterator[rk.Client]:
-    with rk.Client(cache_dir=None) as c:
-        yield c
-
-
 # -- tag kinds ----------------------------------------------------------------------
 
 

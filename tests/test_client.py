@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,12 +11,6 @@ import registrykit as rk
 from registrykit import _mediatypes as mt
 from registrykit._imagebuild import build_image, gzip_layer, tar_layer
 from registrykit._model import Index, Manifest, compute_digest
-
-
-@pytest.fixture
-def client(isolated_home: Path) -> rk.Client:
-    with rk.Client(cache_dir=None) as c:
-        yield c
 
 
 def _push(reg: rk.RegistryClient, repo: str, tag: str, files: dict[str, bytes]) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from conftest import FixtureImages, Skopeo
 from faultproxy import FaultProxy
 
 import registrykit as rk
+from conftest import FixtureImages, Skopeo
 from registrykit._copy import copy
 from registrykit._exceptions import AuthenticationError, NotFound
 from registrykit._imagebuild import Image, Index
@@ -25,17 +24,6 @@ from registrykit.frames.plans import sync_plan
 pytestmark = pytest.mark.timeout(180)
 
 FIXTURES = ["single", "docker", "multi", "manifest-list"]
-
-
-@pytest.fixture
-def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[rk.Client]:
-    # Never read or write the user's credentials.
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg"))
-    with rk.Client(cache_dir=None) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

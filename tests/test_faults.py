@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Skopeo, free_port
 from faultproxy import FaultProxy
 
 import registrykit as rk
+from conftest import Skopeo, free_port
 from registrykit._copy import copy
 from registrykit._exceptions import DigestMismatch, RateLimited, RegistryUnavailable
 from registrykit._imagebuild import (
@@ -29,14 +29,6 @@ from registrykit._transport import RetryPolicy
 pytestmark = pytest.mark.timeout(180)
 
 LAYER = 1_500_000
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg"))
 
 
 def _client(**kw: object) -> rk.Client:

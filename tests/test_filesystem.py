@@ -13,7 +13,6 @@ import io
 import os
 import tarfile
 import tracemalloc
-from collections.abc import Iterator
 
 import pytest
 
@@ -73,12 +72,6 @@ def image(registry: rk.LocalRegistry, skopeo, tmp_path_factory: pytest.TempPathF
     ref = f"{registry.host}/fs/layers:1"
     skopeo.copy(f"oci:{layout}:layers", f"docker://{ref}", "--preserve-digests")
     return ref
-
-
-@pytest.fixture
-def client() -> Iterator[rk.Client]:
-    with rk.Client(cache_dir=None) as c:
-        yield c
 
 
 def test_files_lists_every_version_with_visibility(image: str, client: rk.Client) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -25,12 +24,6 @@ from registrykit.frames import listing
 @pytest.fixture(scope="module")
 def pushed(registry: rk.LocalRegistry, fixture_images) -> dict[str, tuple[str, str]]:
     return fixture_images.push_fixtures(registry, "inspect")
-
-
-@pytest.fixture
-def client() -> Iterator[rk.Client]:
-    with rk.Client(cache_dir=None) as c:
-        yield c
 
 
 @pytest.mark.parametrize("name", ["single", "docker", "multi", "manifest-list"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -45,12 +44,6 @@ HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 @pytest.fixture(scope="module")
 def pushed(registry: rk.LocalRegistry, fixture_images) -> dict[str, tuple[str, str]]:
     return fixture_images.push_fixtures(registry, "listing")
-
-
-@pytest.fixture
-def client() -> Iterator[rk.Client]:
-    with rk.Client(cache_dir=None) as c:
-        yield c
 
 
 def _repo(ref: str) -> str:

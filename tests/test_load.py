@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import FixtureImages, Skopeo
 
 import registrykit as rk
+from conftest import FixtureImages, Skopeo
 from registrykit._copy import copy
 from registrykit._imagebuild import build_image, tar_layer, uncompressed_layer, write_oci_layout
 from registrykit._local import LocalRegistry
@@ -22,14 +22,6 @@ from registrykit._pushpull import push
 pytestmark = pytest.mark.timeout(240)
 
 COPIES = 20
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg"))
 
 
 @pytest.fixture

@@ -8,13 +8,12 @@ import hashlib
 import io
 import json
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FixtureImages, Skopeo
 
 import registrykit as rk
+from conftest import FixtureImages, Skopeo
 from registrykit._exceptions import DigestMismatch, NotFound, Unsupported
 from registrykit._imagebuild import Index
 from registrykit._layout import REF_NAME, LayoutStore
@@ -25,16 +24,6 @@ from registrykit._store import Store
 from registrykit._tagging import tag
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[rk.Client]:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg"))
-    with rk.Client(cache_dir=None) as c:
-        yield c
 
 
 def _index(path: Path) -> list[dict[str, object]]:

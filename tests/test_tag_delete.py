@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import FixtureImages, Skopeo
 
 import registrykit as rk
+from conftest import FixtureImages, Skopeo
 from registrykit import _delete
 from registrykit._copy import copy
 from registrykit._delete import delete
@@ -20,16 +18,6 @@ from registrykit._mediatypes import OCI_MANIFEST
 from registrykit._tagging import tag
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[rk.Client]:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg"))
-    with rk.Client(cache_dir=None) as c:
-        yield c
 
 
 @pytest.fixture

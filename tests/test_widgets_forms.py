@@ -10,12 +10,6 @@ from registrykit.widgets import CopyForm, DeleteForm, RegistryBrowser
 
 
 @pytest.fixture
-def client():
-    with rk.Client(cache_dir=None) as c:
-        yield c
-
-
-@pytest.fixture
 def seeded(tmp_path_factory, client):
     with rk.LocalRegistry() as reg:
         samples.push(reg, client=client)
