@@ -179,7 +179,7 @@ class RegistryClient:
         for base in self._read_bases():
             try:
                 result = self._get_manifest(base, repository, reference)
-            except (NotFound, RegistryKitError) as exc:
+            except RegistryKitError as exc:
                 if base == self.base_url:
                     raise
                 log.debug("mirror %s failed for %s: %s", base, repository, exc)
