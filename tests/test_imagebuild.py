@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 import zstandard
-from conftest import FixtureImages, Skopeo, build_fixture_images
 
+from conftest import FixtureImages, Skopeo, build_fixture_images
 from registrykit import _mediatypes as mt
 from registrykit._imagebuild import (
     OPAQUE_WHITEOUT,

@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
+from tokenserver import TokenServer
+
 from conftest import (
     PUBLIC_REPOSITORY,
     TOKEN_PASSWORD,
@@ -18,8 +20,6 @@ from conftest import (
     Skopeo,
     free_port,
 )
-from tokenserver import TokenServer
-
 from registrykit import _local
 from registrykit._exceptions import RegistryKitError, RegistryUnavailable
 from registrykit._local import LocalRegistry

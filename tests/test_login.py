@@ -10,9 +10,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN_PASSWORD, TOKEN_USER
 
 import registrykit as rk
+from conftest import TOKEN_PASSWORD, TOKEN_USER
 
 
 def _config(home: Path) -> Path:
