@@ -63,7 +63,6 @@ class Client:
         retry: RetryPolicy | None = None,
         settings: RegistrySettings | None = None,
         logins: Mapping[str, tuple[str, str]] | None = None,
-        http2: bool = False,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -84,7 +83,6 @@ class Client:
             if isinstance(timeout, httpx.Timeout)
             else httpx.Timeout(timeout, connect=min(timeout, 15.0))
         )
-        self.http2 = http2
         self._retry = retry or RetryPolicy()
         self._transport = transport
         self.policy = TransportPolicy(
@@ -127,7 +125,6 @@ class Client:
                     timeout=self.timeout,
                     retry=self._retry,
                     auth=self.auth,
-                    http2=self.http2,
                 )
             return self._http
 

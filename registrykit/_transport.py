@@ -95,18 +95,21 @@ def _default_certs_dirs() -> tuple[str, ...]:
 
 
 class HostTransport(httpx.BaseTransport):
-    """One pooled HTTPTransport per host, each with that host's TLS settings.
+    """One pooled HTTP/1.1 transport per host, each with that host's TLS settings.
+
+    HTTP/2 was tried: httpcore's sync HTTP/2 connection corrupts its HPACK
+    table when several threads share it ("deque mutated during iteration"),
+    and the listing fans out over threads, so connections stay HTTP/1.1.
 
     httpx sets ``verify`` per transport, while docker's model is per host
     (``insecure-registries``, ``certs.d/<host>``); routing by host keeps both.
     """
 
-    def __init__(self, policy: TransportPolicy, *, max_connections: int, http2: bool) -> None:
+    def __init__(self, policy: TransportPolicy, *, max_connections: int) -> None:
         self._policy = policy
         self._limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
-        self._http2 = http2
         self._transports: dict[str, httpx.HTTPTransport] = {}
         self._lock = threading.Lock()
 
@@ -118,7 +121,6 @@ class HostTransport(httpx.BaseTransport):
                     verify=self._policy.ssl_context(host),
                     cert=self._policy.client_cert(host),
                     limits=self._limits,
-                    http2=self._http2,
                     retries=0,
                 )
                 self._transports[host] = transport
@@ -210,9 +212,8 @@ def build_http_client(
     timeout: httpx.Timeout,
     retry: RetryPolicy,
     auth: httpx.Auth | None,
-    http2: bool = False,
 ) -> httpx.Client:
-    inner = transport or HostTransport(policy, max_connections=max(concurrency, 1) * 2, http2=http2)
+    inner = transport or HostTransport(policy, max_connections=max(concurrency, 1) * 2)
     return httpx.Client(
         transport=RetryTransport(inner, retry),
         timeout=timeout,
