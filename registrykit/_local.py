@@ -404,6 +404,9 @@ class LocalRegistry:
             "storage": {
                 "filesystem": {"rootdirectory": str(self._data_dir)},
                 "delete": {"enabled": True},
+                # As Debian's packaged config does: blob lookups served from
+                # memory instead of a filesystem walk per HEAD/GET.
+                "cache": {"blobdescriptor": "inmemory"},
                 # The purge goroutine only deletes stale uploads; a short-lived
                 # registry does not need it.
                 "maintenance": {"uploadpurging": {"enabled": False}},
