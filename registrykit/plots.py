@@ -9,12 +9,14 @@ displays the returned figure, and ``fig.savefig`` writes it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ._analysis import classify_tag
 from ._client import Client
 from ._reference import Reference
 from ._units import human_size
@@ -94,42 +96,89 @@ def tag_history(
     platform: str | None = None,
     client: Client | None = None,
 ) -> Figure:
-    """Image size per tag over time; tags that grew the image are red triangles.
+    """Image size per release over time; size regressions are red triangles.
 
-    Takes a ``tag_history()`` frame or a repository. Tags without a creation
-    time are placed in order after the dated ones.
+    Takes a ``tag_history()`` frame or a repository. Tags that share a digest
+    are one point, labelled by their version tag (``v1.4.0 +4``). A regression
+    is a release more than 10% bigger than the one before it, labelled with
+    the growth. Tags without a creation time are placed in order after the
+    dated ones.
     """
     df, name = _frame(df_or_repository, listing.tag_history, platform=platform, client=client)
+    points = _releases(df)
     fig = Figure(figsize=(9, 4), layout="constrained")
     ax = fig.subplots()
-    dated = df["created"].notna().all() and len(df) > 0
-    x: Any = df["created"] if dated else list(range(len(df)))
-    sizes = [int(s) for s in df["size"]]
+    dated = len(points) > 0 and all(p.created is not None for p in points)
+    x: list[Any] = [p.created for p in points] if dated else list(range(len(points)))
+    sizes = [p.size for p in points]
     ax.plot(x, sizes, color=_NORMAL, marker="o", markersize=4, label="size")
-    change = df["size_change"]
-    grew = (change.fillna(0) > 0).to_numpy()
-    if grew.any():
-        xs = [v for v, g in zip(x, grew, strict=True) if g]
-        ys = [s for s, g in zip(sizes, grew, strict=True) if g]
-        ax.scatter(xs, ys, color=_REGRESSION, marker="^", s=60, zorder=3, label="size grew")
-    for xv, size, tag, g in zip(x, sizes, df["tag"], grew, strict=True):
+    worse = [p.regression for p in points]
+    if any(worse):
+        ax.scatter(
+            [v for v, w in zip(x, worse, strict=True) if w],
+            [s for s, w in zip(sizes, worse, strict=True) if w],
+            color=_REGRESSION,
+            marker="^",
+            s=60,
+            zorder=3,
+            label=f"size regression (> {REGRESSION_GROWTH:.0%})",
+        )
+    for xv, point in zip(x, points, strict=True):
+        label = point.label + (f"\n+{human_size(point.change)}" if point.regression else "")
         ax.annotate(
-            str(tag),
-            (xv, size),
+            label,
+            (xv, point.size),
             textcoords="offset points",
             xytext=(0, 6),
             ha="center",
             fontsize=7,
-            color=_REGRESSION if g else "black",
+            color=_REGRESSION if point.regression else "black",
         )
     if not dated:
-        ax.set_xticks(list(range(len(df))), labels=[str(t) for t in df["tag"]], rotation=45)
+        ax.set_xticks(list(range(len(points))), labels=[p.label for p in points], rotation=45)
     _size_axis(ax.yaxis)
     ax.set_ylabel("image size")
     ax.set_xlabel("created" if dated else "tag")
     ax.set_title(f"Tag history{f' of {name}' if name else ''}")
     ax.legend(loc="best", fontsize=8)
     return fig
+
+
+REGRESSION_GROWTH = 0.10
+
+
+@dataclass
+class _Release:
+    tags: list[str]
+    created: Any
+    size: int
+    change: int
+
+    @property
+    def label(self) -> str:
+        versions = [t for t in self.tags if classify_tag(t) == "semver"]
+        first = (versions or self.tags)[0]
+        return f"{first} +{len(self.tags) - 1}" if len(self.tags) > 1 else first
+
+    @property
+    def regression(self) -> bool:
+        before = self.size - self.change
+        return self.change > 0 and before > 0 and self.change > REGRESSION_GROWTH * before
+
+
+def _releases(df: pd.DataFrame) -> list[_Release]:
+    """Consecutive rows on one digest become one release."""
+    out: list[_Release] = []
+    last_digest = None
+    for row in df.itertuples(index=False):
+        created = None if pd.isna(row.created) else row.created
+        if out and row.digest == last_digest:
+            out[-1].tags.append(str(row.tag))
+            continue
+        change = 0 if pd.isna(row.size_change) else int(row.size_change)
+        out.append(_Release([str(row.tag)], created, int(row.size), change))
+        last_digest = row.digest
+    return out
 
 
 def audit(df: pd.DataFrame) -> Figure:

@@ -89,9 +89,24 @@ def test_tag_history_marks_regressions() -> None:
     assert len(ax.lines) == 1 and list(ax.lines[0].get_ydata()) == [100, 80, 300, 290]
     grown = ax.collections[0].get_offsets()
     assert len(grown) == 1 and grown[0][1] == 300
-    assert _texts(ax) == ["1.0.0", "1.1.0", "1.2.0", "1.3.0"]
+    assert _texts(ax) == ["1.0.0", "1.1.0", "1.2.0\n+220 B", "1.3.0"]
     assert ax.get_title() == "Tag history"
-    assert "size grew" in [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "size regression (> 10%)" in legend
+    # Only the >10% jump is a regression: 300 -> 290 and 100 -> 80 are not.
+    assert [t.get_color() for t in ax.texts].count("tab:red") == 1
+
+
+def test_tag_history_groups_tags_on_one_digest_and_ignores_small_growth() -> None:
+    df = _history([1000, 1050, 2000, 2000])
+    df.loc[3, "digest"] = df.loc[2, "digest"]
+    df.loc[2, "tag"], df.loc[3, "tag"] = "latest", "v1.2.0"
+    df.loc[3, "size_change"] = 0
+    ax = plots.tag_history(df).axes[0]
+    assert list(ax.lines[0].get_ydata()) == [1000, 1050, 2000]
+    assert [t.get_text() for t in ax.texts] == ["1.0.0", "1.1.0", "v1.2.0 +1\n+950 B"]
+    marked = ax.collections[0].get_offsets()
+    assert [row[1] for row in marked] == [2000]  # +5% is growth, not a regression
 
 
 def test_tag_history_without_dates_uses_tag_order() -> None:
