@@ -125,20 +125,37 @@ json.dump(store, open(path, "w"))
         assert isinstance(list(client.registry(htpasswd_registry.host).catalog()), list)
 
 
-def test_cloud_login_asks_the_cli(htpasswd_registry, isolated_home, tmp_path, monkeypatch):
-    """An ECR host without a password runs `aws ecr get-login-password` (fake CLI here)."""
+def test_cloud_login_asks_the_cli(isolated_home, tmp_path, monkeypatch):
+    """An ECR host without a password runs `aws ecr get-login-password` (fake CLI here).
+
+    ECR itself cannot be reached from here, so a mock answers for it the way
+    ECR does: a Basic challenge, then 200 for user AWS with the CLI's token.
+    """
+    import httpx
+
+    host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
     calls = tmp_path / "calls"
     aws = tmp_path / "bin" / "aws"
     aws.parent.mkdir()
     aws.write_text(f'#!/bin/sh\necho "$@" >> {calls}\necho ecr-token-123\n')
     aws.chmod(0o755)
     monkeypatch.setenv("PATH", f"{aws.parent}:{os.environ['PATH']}")
-    # The ECR host is unreachable here: the CLI runs first, then verification fails.
-    with rk.Client(cache_dir=None, retry=rk._transport.RetryPolicy(attempts=1)) as client:
-        with pytest.raises(rk.RegistryKitError) as info:
-            rk.login("123456789012.dkr.ecr.eu-west-1.amazonaws.com", client=client)
+    expected = "Basic " + base64.b64encode(b"AWS:ecr-token-123").decode()
+
+    def ecr(request: httpx.Request) -> httpx.Response:
+        assert request.url.host == host and request.url.scheme == "https"
+        if request.headers.get("authorization") == expected:
+            return httpx.Response(200, json={})
+        return httpx.Response(401, headers={"WWW-Authenticate": f'Basic realm="https://{host}/"'})
+
+    auth_file = tmp_path / "auth.json"
+    with rk.Client(cache_dir=None, auth_file=auth_file, transport=httpx.MockTransport(ecr)) as c:
+        result = rk.login(host, client=c)
     assert calls.read_text().split() == ["ecr", "get-login-password", "--region", "eu-west-1"]
-    assert "ecr-token-123" not in str(info.value)
+    assert result.username == "AWS" and result.stored_in == str(auth_file)
+    assert "ecr-token-123" not in str(result) + repr(result)
+    stored = json.loads(auth_file.read_text())["auths"][host]["auth"]
+    assert base64.b64decode(stored).decode() == "AWS:ecr-token-123"
 
 
 def test_login_without_password_gives_the_hint(isolated_home):
