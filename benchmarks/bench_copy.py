@@ -34,11 +34,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import registrykit as rk
-from registrykit._copy import copy
-from registrykit._imagebuild import build_image, tar_layer, uncompressed_layer, write_oci_layout
-from registrykit._local import LocalRegistry
-from registrykit._mediatypes import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST
-from registrykit._pushpull import push
+from registrykit._model.mediatypes import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST
+from registrykit._ops.copy import copy
+from registrykit._ops.pushpull import push
+from registrykit.lab.build import build_image, tar_layer, uncompressed_layer, write_oci_layout
+from registrykit.lab.local import LocalRegistry
 
 MB = 1_000_000
 

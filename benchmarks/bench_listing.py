@@ -39,8 +39,8 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 import httpx
 
 import registrykit as rk
-from registrykit._imagebuild import Blob, Image, build_image, build_index, gzip_layer, tar_layer
 from registrykit.frames import listing
+from registrykit.lab.build import Blob, Image, build_image, build_index, gzip_layer, tar_layer
 
 REPO = "bench/app"
 FILES_REPO = "bench/big"

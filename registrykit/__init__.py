@@ -7,12 +7,9 @@ otherwise uses a shared default ``rk.Client()``.
 
 from typing import TYPE_CHECKING, Any
 
-from . import samples
 from ._client import Client, default_client, set_default_client
-from ._copy import copy
-from ._credentials import Credential, CredentialStore
-from ._delete import delete
-from ._exceptions import (
+from ._credentials.store import Credential, CredentialStore
+from ._model.errors import (
     AuthenticationError,
     DigestMismatch,
     InvalidReference,
@@ -25,15 +22,20 @@ from ._exceptions import (
     TLSError,
     Unsupported,
 )
-from ._inspect import ImageInfo, RateLimit, config, inspect, manifest, rate_limit
-from ._local import LocalRegistry
-from ._login import LoginResult, credential_records, login, logout
-from ._model import Descriptor, ImageConfig, Index, Manifest, Platform
-from ._pushpull import pull, push
-from ._reference import Reference, parse_reference, parse_repository, register_digest_algorithm
-from ._registries import RegistryInfo, determine_registry
-from ._registry import RegistryClient
-from ._results import (
+from ._model.manifest import Descriptor, ImageConfig, Index, Manifest, Platform
+from ._model.reference import (
+    Reference,
+    parse_reference,
+    parse_repository,
+    register_digest_algorithm,
+)
+from ._model.registries import RegistryInfo, determine_registry
+from ._ops.copy import copy
+from ._ops.delete import delete
+from ._ops.inspect import ImageInfo, RateLimit, config, inspect, manifest, rate_limit
+from ._ops.login import LoginResult, credential_records, login, logout
+from ._ops.pushpull import pull, push
+from ._ops.results import (
     ApplyResult,
     CopyResult,
     DeleteResult,
@@ -42,11 +44,14 @@ from ._results import (
     SyncResult,
     TagResult,
 )
-from ._retention import apply
-from ._runtime import RegistrySettings, RuntimeInfo, detect_runtime
-from ._sync import sync
-from ._tagging import tag
+from ._ops.retention import apply
+from ._ops.sync import sync
+from ._ops.tagging import tag
+from ._registry.api import RegistryClient
+from ._transport.settings import RegistrySettings, RuntimeInfo, detect_runtime
 from ._version import __version__
+from .lab import samples
+from .lab.local import LocalRegistry
 
 if TYPE_CHECKING:
     from . import plots, widgets

@@ -19,15 +19,15 @@ from typing import TypeVar
 
 import httpx
 
-from ._auth import Login, RegistryAuth
-from ._cache import ContentCache, default_cache_dir
-from ._credentials import CredentialStore
-from ._errors import is_plain_http_answer, transport_error
-from ._reference import Reference, parse_reference
-from ._registries import determine_registry
-from ._registry import RegistryClient
-from ._runtime import RegistrySettings, load_registry_settings
-from ._transport import RetryPolicy, TransportPolicy, build_http_client
+from ._credentials.store import CredentialStore
+from ._model.reference import Reference, parse_reference
+from ._model.registries import determine_registry
+from ._registry.api import RegistryClient
+from ._registry.cache import ContentCache, default_cache_dir
+from ._transport.auth import Login, RegistryAuth
+from ._transport.errors import is_plain_http_answer, transport_error
+from ._transport.http import RetryPolicy, TransportPolicy, build_http_client
+from ._transport.settings import RegistrySettings, load_registry_settings
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from ._exceptions import InvalidReference, RegistryKitError
-from ._units import human_size, parse_percent, parse_size
+from ._model.errors import InvalidReference, RegistryKitError
+from ._model.units import human_size, parse_percent, parse_size
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -278,7 +278,7 @@ def cmd_local(args: argparse.Namespace, client: Any) -> Any:
 
 
 def cmd_demo(args: argparse.Namespace, client: Any) -> Any:
-    from . import demo
+    from .lab import demo
 
     demo.run(sys.stdout, output_dir=args.output)
     return None
@@ -436,8 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     args.gate_failed = None
-    from ._cache import default_cache_dir
     from ._client import Client
+    from ._registry.cache import default_cache_dir
 
     try:
         with Client(

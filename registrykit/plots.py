@@ -16,10 +16,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ._analysis import classify_tag
 from ._client import Client
-from ._reference import Reference
-from ._units import human_size
+from ._model.reference import Reference
+from ._model.units import human_size
+from ._ops.analysis import classify_tag
 from .frames import listing
 
 __all__ = ["audit", "largest_files", "layer_sizes", "tag_history"]

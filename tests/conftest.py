@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from tokenserver import TokenServer
 
-from registrykit._exceptions import RegistryUnavailable
-from registrykit._imagebuild import (
+from registrykit._model.errors import RegistryUnavailable
+from registrykit.lab.build import (
     HistoryStep,
     Image,
     ImageFormat,
@@ -34,7 +34,7 @@ from registrykit._imagebuild import (
     write_dir,
     write_oci_layout,
 )
-from registrykit._local import LocalRegistry, find_registry_binary
+from registrykit.lab.local import LocalRegistry, find_registry_binary
 
 TOKEN_USER = "tokenuser"
 TOKEN_PASSWORD = "token-pass"  # test-only credential for the fake token server

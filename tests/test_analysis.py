@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 import registrykit as rk
-from registrykit._analysis import classify_tag, semver_key
-from registrykit._imagebuild import (
+from registrykit._ops.analysis import classify_tag, semver_key
+from registrykit.frames import listing
+from registrykit.lab.build import (
     HistoryStep,
     Image,
     build_image,
@@ -18,7 +19,6 @@ from registrykit._imagebuild import (
     tar_layer,
     write_oci_layout,
 )
-from registrykit.frames import listing
 
 BASE = gzip_layer(tar_layer({"etc/os-release": b"ID=base\n", "bin/sh": b"#" * 700}))
 APP1 = gzip_layer(tar_layer({"app/v1": b"1" * 300}))

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 import registrykit as rk
-from registrykit._auth import Login, RegistryAuth, scopes_for
-from registrykit._transport import TransportPolicy
+from registrykit._transport.auth import Login, RegistryAuth, scopes_for
+from registrykit._transport.http import TransportPolicy
 
 SECRET = "s3cr3t-Pa55word-never-shown"
 HOST = "registry.example.com"

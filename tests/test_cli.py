@@ -13,7 +13,7 @@ import sys
 import pytest
 
 import registrykit as rk
-from registrykit import samples
+from registrykit.lab import samples
 
 
 def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):

@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 import registrykit as rk
-from registrykit import _mediatypes as mt
-from registrykit._imagebuild import build_image, gzip_layer, tar_layer
-from registrykit._model import Index, Manifest, compute_digest
+from registrykit._model import mediatypes as mt
+from registrykit._model.manifest import Index, Manifest, compute_digest
+from registrykit.lab.build import build_image, gzip_layer, tar_layer
 
 
 def _push(reg: rk.RegistryClient, repo: str, tag: str, files: dict[str, bytes]) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from registrykit._cloud import (
+from registrykit._credentials.cloud import (
     ACR_USERNAME,
     acr_access_token,
     cloud_login_password,
@@ -18,7 +18,7 @@ from registrykit._cloud import (
     gcloud_access_token,
     json_key,
 )
-from registrykit._exceptions import AuthenticationError, RegistryKitError
+from registrykit._model.errors import AuthenticationError, RegistryKitError
 
 TOKEN = "eyJ0b2tlbiI6ICJzZWNyZXQtY2xvdWQtdG9rZW4tOTg3NjUifQ"
 

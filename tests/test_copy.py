@@ -11,15 +11,15 @@ from faultproxy import FaultProxy
 
 import registrykit as rk
 from conftest import FixtureImages, Skopeo
-from registrykit._copy import copy
-from registrykit._exceptions import AuthenticationError, NotFound
-from registrykit._imagebuild import Image, Index
-from registrykit._local import LocalRegistry
-from registrykit._results import SyncResult
-from registrykit._retention import apply
-from registrykit._sync import match_tags, sync, sync_rows
-from registrykit._tagging import tag
+from registrykit._model.errors import AuthenticationError, NotFound
+from registrykit._ops.copy import copy
+from registrykit._ops.results import SyncResult
+from registrykit._ops.retention import apply
+from registrykit._ops.sync import match_tags, sync, sync_rows
+from registrykit._ops.tagging import tag
 from registrykit.frames.plans import sync_plan
+from registrykit.lab.build import Image, Index
+from registrykit.lab.local import LocalRegistry
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from registrykit._credentials import (
+from registrykit._credentials.store import (
     DOCKER_HUB_KEY,
     Credential,
     CredentialStore,
     auth_key,
     normalize_host,
 )
-from registrykit._exceptions import RegistryKitError
+from registrykit._model.errors import RegistryKitError
 
 SECRET = "s3cr3t:with:colons-Zq9"
 TOKEN = "idtok-8f7e6d5c4b3a"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from registrykit import demo, samples
+from registrykit.lab import demo, samples
 
 
 def test_demo_walks_the_workflow(tmp_path):

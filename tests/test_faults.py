@@ -13,18 +13,18 @@ from faultproxy import FaultProxy
 
 import registrykit as rk
 from conftest import Skopeo, free_port
-from registrykit._copy import copy
-from registrykit._exceptions import DigestMismatch, RateLimited, RegistryUnavailable
-from registrykit._imagebuild import (
+from registrykit._model.errors import DigestMismatch, RateLimited, RegistryUnavailable
+from registrykit._ops.copy import copy
+from registrykit._ops.pushpull import pull, push
+from registrykit._transport.http import RetryPolicy
+from registrykit.lab.build import (
     Image,
     build_image,
     tar_layer,
     uncompressed_layer,
     write_oci_layout,
 )
-from registrykit._local import LocalRegistry
-from registrykit._pushpull import pull, push
-from registrykit._transport import RetryPolicy
+from registrykit.lab.local import LocalRegistry
 
 pytestmark = pytest.mark.timeout(180)
 

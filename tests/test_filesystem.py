@@ -17,14 +17,15 @@ import tracemalloc
 import pytest
 
 import registrykit as rk
-from registrykit._filesystem import (
+from registrykit._ops.filesystem import (
     FileVersion,
     decompressed,
     stack_layers,
     summarize_waste,
     tar_entries,
 )
-from registrykit._imagebuild import (
+from registrykit.frames import listing
+from registrykit.lab.build import (
     FileSpec,
     build_image,
     gzip_layer,
@@ -33,7 +34,6 @@ from registrykit._imagebuild import (
     write_oci_layout,
     zstd_layer,
 )
-from registrykit.frames import listing
 
 BASE = {
     "etc/config": b"c" * 100,

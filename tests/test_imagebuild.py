@@ -15,8 +15,8 @@ import pytest
 import zstandard
 
 from conftest import FixtureImages, Skopeo, build_fixture_images
-from registrykit import _mediatypes as mt
-from registrykit._imagebuild import (
+from registrykit._model import mediatypes as mt
+from registrykit.lab.build import (
     OPAQUE_WHITEOUT,
     REF_NAME_ANNOTATION,
     Blob,
@@ -33,7 +33,7 @@ from registrykit._imagebuild import (
     write_oci_layout,
     zstd_layer,
 )
-from registrykit._local import LocalRegistry
+from registrykit.lab.local import LocalRegistry
 
 # Computed once from golden_image(); if this changes, every published sample
 # digest changes with it, so treat a failure here as a breaking change.

@@ -7,7 +7,7 @@ from collections import Counter
 import httpx
 
 import registrykit as rk
-from registrykit._images import tag_records
+from registrykit._ops.listing import tag_records
 
 
 class Counting(httpx.BaseTransport):
@@ -43,7 +43,7 @@ def test_warm_listing_costs_a_tag_list_and_heads(registry, push_fixtures, tmp_pa
 
 
 def test_each_digest_is_fetched_once_across_tags(registry, tmp_path):
-    from registrykit import samples
+    from registrykit.lab import samples
 
     with rk.Client(cache_dir=None) as client:
         samples.push(registry, [s for s in samples.webapp()], client=client)

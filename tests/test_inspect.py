@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 import registrykit as rk
-from registrykit._inspect import (
+from registrykit._model.units import human_size
+from registrykit._ops.inspect import (
     ImageInfo,
     config,
     inspect,
@@ -16,8 +17,7 @@ from registrykit._inspect import (
     rate_limit,
     search_records,
 )
-from registrykit._transport import RetryPolicy
-from registrykit._units import human_size
+from registrykit._transport.http import RetryPolicy
 from registrykit.frames import listing
 
 

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 import registrykit as rk
-from registrykit import _mediatypes as mt
-from registrykit._imagebuild import (
+from registrykit._model import mediatypes as mt
+from registrykit.frames import listing
+from registrykit.lab.build import (
     Blob,
     Image,
     build_image,
@@ -21,7 +22,6 @@ from registrykit._imagebuild import (
     gzip_layer,
     tar_layer,
 )
-from registrykit.frames import listing
 
 TAG_COLUMNS = [
     "repository",
@@ -175,7 +175,7 @@ def test_helm_chart_appears_with_its_media_type_and_no_platform(
 
 
 def rk_config(ref: str, client: rk.Client) -> dict[str, object]:
-    from registrykit._inspect import config
+    from registrykit._ops.inspect import config
 
     return config(ref, client=client)
 

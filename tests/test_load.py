@@ -14,10 +14,10 @@ import pytest
 
 import registrykit as rk
 from conftest import FixtureImages, Skopeo
-from registrykit._copy import copy
-from registrykit._imagebuild import build_image, tar_layer, uncompressed_layer, write_oci_layout
-from registrykit._local import LocalRegistry
-from registrykit._pushpull import push
+from registrykit._ops.copy import copy
+from registrykit._ops.pushpull import push
+from registrykit.lab.build import build_image, tar_layer, uncompressed_layer, write_oci_layout
+from registrykit.lab.local import LocalRegistry
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -20,10 +20,10 @@ from conftest import (
     Skopeo,
     free_port,
 )
-from registrykit import _local
-from registrykit._exceptions import RegistryKitError, RegistryUnavailable
-from registrykit._local import LocalRegistry
-from registrykit._mediatypes import MANIFEST_ACCEPT
+from registrykit._model.errors import RegistryKitError, RegistryUnavailable
+from registrykit._model.mediatypes import MANIFEST_ACCEPT
+from registrykit.lab import local as _local
+from registrykit.lab.local import LocalRegistry
 
 pytestmark = pytest.mark.timeout(120)
 

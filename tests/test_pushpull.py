@@ -14,14 +14,14 @@ import pytest
 
 import registrykit as rk
 from conftest import FixtureImages, Skopeo
-from registrykit._exceptions import DigestMismatch, NotFound, Unsupported
-from registrykit._imagebuild import Index
-from registrykit._layout import REF_NAME, LayoutStore
-from registrykit._local import LocalRegistry
-from registrykit._mediatypes import OCI_INDEX
-from registrykit._pushpull import pull, push
-from registrykit._store import Store
-from registrykit._tagging import tag
+from registrykit._model.errors import DigestMismatch, NotFound, Unsupported
+from registrykit._model.mediatypes import OCI_INDEX
+from registrykit._ops.pushpull import pull, push
+from registrykit._ops.tagging import tag
+from registrykit._stores.base import Store
+from registrykit._stores.layout import REF_NAME, LayoutStore
+from registrykit.lab.build import Index
+from registrykit.lab.local import LocalRegistry
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -198,7 +198,7 @@ def test_push_from_missing_path_is_a_clear_error(registry: LocalRegistry, tmp_pa
 
 
 def test_archive_writer_refuses_an_index(tmp_path: Path) -> None:
-    from registrykit._archive import ArchiveWriter
+    from registrykit._stores.archive import ArchiveWriter
 
     writer = ArchiveWriter(tmp_path / "a.tar")
     try:

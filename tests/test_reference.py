@@ -7,9 +7,9 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from registrykit import _reference
-from registrykit._exceptions import InvalidReference, RegistryKitError
-from registrykit._reference import (
+from registrykit._model import reference as _reference
+from registrykit._model.errors import InvalidReference, RegistryKitError
+from registrykit._model.reference import (
     Reference,
     parse_reference,
     parse_repository,

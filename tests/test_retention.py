@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 import registrykit as rk
-from registrykit._imagebuild import build_image, gzip_layer, tar_layer, write_oci_layout
-from registrykit._local import LocalRegistry
-from registrykit._pushpull import push
-from registrykit._results import ApplyResult
-from registrykit._retention import apply, parse_age, retention_rows
-from registrykit._tagging import tag
+from registrykit._ops.pushpull import push
+from registrykit._ops.results import ApplyResult
+from registrykit._ops.retention import apply, parse_age, retention_rows
+from registrykit._ops.tagging import tag
 from registrykit.frames.plans import retention_plan
+from registrykit.lab.build import build_image, gzip_layer, tar_layer, write_oci_layout
+from registrykit.lab.local import LocalRegistry
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -126,7 +126,7 @@ def test_parse_age_and_bad_input() -> None:
 
 def test_referrers_tags_follow_their_subject(registry: LocalRegistry) -> None:
     """The sha256-<hex> referrers tag stays while its image stays, and goes with it."""
-    from registrykit import samples
+    from registrykit.lab import samples
 
     with rk.Client(cache_dir=None) as client:
         samples.push(registry, [*samples.webapp(), *samples.signature()], client=client)

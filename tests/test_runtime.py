@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from registrykit import _runtime
-from registrykit._runtime import (
+from registrykit._transport import settings as _runtime
+from registrykit._transport.settings import (
     RegistrySettings,
     RuntimeInfo,
     _parse_version,
@@ -277,7 +277,7 @@ def test_broken_toml_is_skipped_with_a_warning(
         tmp_path / "registries.conf.d" / "60-wrong.conf",
         "unqualified-search-registries = 'not-a-list'\n",
     )
-    with caplog.at_level(logging.WARNING, logger="registrykit._runtime"):
+    with caplog.at_level(logging.WARNING, logger="registrykit._transport.settings"):
         s = load_registry_settings([good, tmp_path / "missing.conf"], [])
     assert s.sources == (str(good),)
     assert s.unqualified_search == ("docker.io", "quay.io")

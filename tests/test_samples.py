@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 import registrykit as rk
-from registrykit import samples
+from registrykit.lab import samples
 
 # The digests every machine builds; notebooks' stored outputs rely on them.
 EXPECTED = {

@@ -9,13 +9,13 @@ import pytest
 
 import registrykit as rk
 from conftest import FixtureImages, Skopeo
-from registrykit import _delete
-from registrykit._copy import copy
-from registrykit._delete import delete
-from registrykit._exceptions import RegistryError, Unsupported
-from registrykit._local import LocalRegistry
-from registrykit._mediatypes import OCI_MANIFEST
-from registrykit._tagging import tag
+from registrykit._model.errors import RegistryError, Unsupported
+from registrykit._model.mediatypes import OCI_MANIFEST
+from registrykit._ops import delete as _delete
+from registrykit._ops.copy import copy
+from registrykit._ops.delete import delete
+from registrykit._ops.tagging import tag
+from registrykit.lab.local import LocalRegistry
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 import registrykit as rk
-from registrykit import _mediatypes as mt
-from registrykit._model import compute_digest
-from registrykit._transport import RetryPolicy
+from registrykit._model import mediatypes as mt
+from registrykit._model.manifest import compute_digest
+from registrykit._transport.http import RetryPolicy
 
 HOST = "registry.example.com"
 MANIFEST = json.dumps(

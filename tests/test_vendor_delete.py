@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 import registrykit as rk
-from registrykit._delete import delete
-from registrykit._exceptions import AuthenticationError, NotFound, PermissionDenied
-from registrykit._mediatypes import OCI_MANIFEST
-from registrykit._vendor_delete import dockerhub_delete_tag, dockerhub_login, ghcr_delete_digest
+from registrykit._model.errors import AuthenticationError, NotFound, PermissionDenied
+from registrykit._model.mediatypes import OCI_MANIFEST
+from registrykit._ops.delete import delete
+from registrykit._ops.vendors import dockerhub_delete_tag, dockerhub_login, ghcr_delete_digest
 
 HUB_PASSWORD = "hub-password-123"
 GH_TOKEN = "ghp_testtoken456"

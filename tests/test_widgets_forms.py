@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import registrykit as rk
-from registrykit import samples
+from registrykit.lab import samples
 from registrykit.widgets import CopyForm, DeleteForm, RegistryBrowser
 
 

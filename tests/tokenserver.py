@@ -10,7 +10,7 @@ It speaks both flows clients use against Docker-style token auth:
 
 Valid users get every action they ask for (and the catalog); anonymous
 callers get ``pull`` on ``public_repositories`` only. Tokens are JWTs signed
-with a key from ``registrykit._tls.make_signing_cert`` and carry the ``x5c``
+with a key from ``registrykit.lab.tls.make_signing_cert`` and carry the ``x5c``
 header the registry verifies against its ``rootcertbundle``.
 
 Every request is recorded in ``requests`` so tests can assert on the flow.
@@ -37,7 +37,7 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from registrykit._tls import make_signing_cert
+from registrykit.lab.tls import make_signing_cert
 
 __all__ = ["RecordedRequest", "TokenServer"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._units import human_size
+from .._model.units import human_size
 
 SIZE_COLUMNS = frozenset(
     {

@@ -15,14 +15,14 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from .. import _analysis as analysis
 from .._client import Client, get_client
-from .._filesystem import image_files, summarize_waste
-from .._images import ImageRecord, resolve_image, tag_records
-from .._inspect import search_records
-from .._login import credential_records
-from .._model import Platform
-from .._reference import Reference, parse_reference, parse_repository
+from .._model.manifest import Platform
+from .._model.reference import Reference, parse_reference, parse_repository
+from .._ops import analysis
+from .._ops.filesystem import image_files, summarize_waste
+from .._ops.inspect import search_records
+from .._ops.listing import ImageRecord, resolve_image, tag_records
+from .._ops.login import credential_records
 from ._dtypes import Kind, typed_frame
 
 __all__ = [

@@ -13,9 +13,9 @@ from typing import Any
 import pandas as pd
 
 from .._client import Client
-from .._reference import Reference
-from .._retention import Plan, retention_rows, sync_plan_records
-from .._sync import TagFilter
+from .._model.reference import Reference
+from .._ops.retention import Plan, retention_rows, sync_plan_records
+from .._ops.sync import TagFilter
 from ._dtypes import Kind, typed_frame
 
 __all__ = ["plan_frame", "retention_plan", "sync_plan"]

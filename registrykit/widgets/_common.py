@@ -13,7 +13,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from .._exceptions import RegistryKitError
+from .._model.errors import RegistryKitError
 
 OK = "#1a7f37"
 ERROR = "#cf222e"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipywidgets as w
 
 from .._client import Client, get_client
-from .._images import resolve_image
-from .._model import Index
-from .._reference import parse_reference
+from .._model.manifest import Index
+from .._model.reference import parse_reference
+from .._ops.listing import resolve_image
 from ._common import ERROR, OK, WIDE, api, friendly, set_status, show, status_line
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from .._client import Client
-from .._registries import determine_registry
+from .._model.registries import determine_registry
 from ._common import ERROR, OK, WIDE, api, friendly, set_status, status_line
 
 KNOWN_REGISTRIES = (

@@ -1,0 +1,659 @@
+"""Stored registry logins, found and written the way docker and podman do.
+
+Docker keeps logins in ``config.json`` (``$DOCKER_CONFIG`` or ``~/.docker``);
+podman, buildah and skopeo keep them in ``auth.json`` (``REGISTRY_AUTH_FILE``,
+``$XDG_RUNTIME_DIR/containers`` or ``~/.config/containers``). Both formats are
+the same JSON document::
+
+    {"auths": {"ghcr.io": {"auth": "<base64 user:pass>"}},
+     "credHelpers": {"123.dkr.ecr.eu-west-1.amazonaws.com": "ecr-login"},
+     "credsStore": "desktop"}
+
+A ``credHelpers`` or ``credsStore`` entry names a ``docker-credential-<name>``
+program that keeps the secret in a keychain instead of the file.
+:class:`CredentialStore` reads all of them in the documented order, and writes
+back atomically with mode 0600 without disturbing entries it did not touch.
+
+Secrets only ever travel through stdin/stdout of helper programs and the
+``secret`` field of :class:`Credential`; they are never put in argv, logs,
+reprs or exception messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .._model.errors import RegistryKitError
+
+__all__ = [
+    "DOCKER_HUB_KEY",
+    "Credential",
+    "CredentialStore",
+    "auth_key",
+    "normalize_host",
+    "run_tool",
+    "scrub_secrets",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The key docker writes Docker Hub logins under (a v1 URL, for history's sake).
+DOCKER_HUB_KEY = "https://index.docker.io/v1/"
+_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+#: Helpers answer ``get`` for an unknown server with this text and a non-zero exit.
+_NOT_FOUND = "credentials not found"
+#: Docker's convention: a helper ``Username`` of ``<token>`` means the secret
+#: is an identity (refresh) token, not a password.
+_TOKEN_USERNAME = "<token>"
+
+
+# --------------------------------------------------------------------------- subprocess
+
+
+def run_tool(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` with a hard ``timeout``, capturing text stdout/stderr.
+
+    The program runs in its own session so that, on timeout, the whole process
+    group is killed: a shell script that started ``sleep`` would otherwise
+    leave the child holding our pipes open. Raises ``FileNotFoundError`` when
+    the program is missing and ``subprocess.TimeoutExpired`` on timeout; the
+    caller turns those into messages, because only it knows what to advise.
+    """
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(input=input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.kill()
+        proc.communicate()
+        # Re-raised without the captured output: it may hold half a secret.
+        raise subprocess.TimeoutExpired(list(argv), timeout) from None
+    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
+
+
+def scrub_secrets(text: str, *secrets: str, limit: int = 400) -> str:
+    """Trim a program's message for an exception, with any known secret removed."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- host keys
+
+
+def normalize_host(host: str) -> str:
+    """The registry host a login key or user input refers to.
+
+    Like docker's ``ConvertToHostname``: ``https://myreg.io/v1/`` → ``myreg.io``.
+    Every Docker Hub spelling becomes ``docker.io``.
+    """
+    h = host.strip()
+    for scheme in ("https://", "http://"):
+        if h.lower().startswith(scheme):
+            h = h[len(scheme) :]
+            break
+    h = h.split("/", 1)[0].lower()
+    return "docker.io" if h in _DOCKER_HUB_ALIASES else h
+
+
+def _key_host(key: str) -> str | None:
+    """The host an ``auths`` key stands for, or None for a namespace-scoped key.
+
+    Keys with a scheme are docker's legacy URLs; their path is meaningless
+    (``https://index.docker.io/v1/``). A key without a scheme but with a path
+    (``quay.io/team``) is podman's per-namespace login and must not answer for
+    the whole host.
+    """
+    k = key.strip()
+    if "://" not in k and "/" in k.rstrip("/"):
+        return None
+    return normalize_host(k)
+
+
+def auth_key(host: str) -> str:
+    """The key a login for ``host`` is written under (Docker Hub's v1 URL, else the host)."""
+    h = normalize_host(host)
+    return DOCKER_HUB_KEY if h == "docker.io" else h
+
+
+# --------------------------------------------------------------------------- credential
+
+
+@dataclass(frozen=True, repr=False)
+class Credential:
+    """A stored login. ``secret`` is a password, token or identity token.
+
+    ``source`` says where it came from: a file path, ``credHelper:NAME`` or
+    ``credsStore:NAME``. The repr and str never show the secret.
+    """
+
+    username: str
+    secret: str = field(repr=False)
+    identity_token: bool = False
+    source: str = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"Credential(username={self.username!r}, secret='***', "
+            f"identity_token={self.identity_token!r}, source={self.source!r})"
+        )
+
+    __str__ = __repr__
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Helper:
+    """One ``docker-credential-<name>`` program and its four verbs."""
+
+    def __init__(self, name: str, kind: str, config: Path, timeout: float) -> None:
+        self.name = name
+        self.kind = kind  # "credHelper" or "credsStore": where the file named it
+        self.config = config
+        self.timeout = timeout
+
+    @property
+    def program(self) -> str:
+        return f"docker-credential-{self.name}"
+
+    @property
+    def source(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def _remedy(self) -> str:
+        key = "credsStore" if self.kind == "credsStore" else "its credHelpers entry"
+        return (
+            f"install {self.program} and make sure it is on PATH, or remove {key} "
+            f"from {self.config}"
+        )
+
+    def _run(self, verb: str, payload: str) -> subprocess.CompletedProcess[str]:
+        path = shutil.which(self.program)
+        if path is None:
+            raise RegistryKitError(
+                f"{self.config} names the credential helper {self.program!r} "
+                f"({self.source}), but it is not on PATH; {self._remedy()}."
+            )
+        try:
+            # Only the verb goes in argv; the server URL and secrets go over stdin.
+            return run_tool([path, verb], timeout=self.timeout, input=payload)
+        except subprocess.TimeoutExpired:
+            raise RegistryKitError(
+                f"The credential helper {self.program} did not answer {verb!r} within "
+                f"{self.timeout:g} s (it may be waiting for a keychain prompt); unlock the "
+                f"keychain or {self._remedy()}."
+            ) from None
+        except OSError as exc:
+            raise RegistryKitError(
+                f"The credential helper {self.program} could not be started "
+                f"({exc.strerror or type(exc).__name__}); {self._remedy()}."
+            ) from None
+
+    def _failed(self, verb: str, proc: subprocess.CompletedProcess[str], *secrets: str) -> NoReturn:
+        # Helpers from docker-credential-helpers print their error on stdout.
+        detail = scrub_secrets((proc.stderr or "") + " " + (proc.stdout or ""), *secrets)
+        raise RegistryKitError(
+            f"The credential helper {self.program} failed on {verb!r} (exit "
+            f"{proc.returncode}): {detail or 'no message'}; fix the helper or "
+            f"{self._remedy()}."
+        )
+
+    @staticmethod
+    def _not_found(proc: subprocess.CompletedProcess[str]) -> bool:
+        return _NOT_FOUND in ((proc.stdout or "") + (proc.stderr or "")).lower()
+
+    def get(self, server: str) -> Credential | None:
+        logger.debug("asking %s for %s", self.program, server)
+        proc = self._run("get", server)
+        if proc.returncode != 0:
+            if self._not_found(proc):
+                return None
+            self._failed("get", proc)
+        try:
+            data = json.loads(proc.stdout)
+            username = str(data.get("Username") or "")
+            secret = str(data.get("Secret") or "")
+        except (ValueError, AttributeError):
+            # Never echo the output back: it is supposed to hold the secret.
+            raise RegistryKitError(
+                f"The credential helper {self.program} answered 'get' with something "
+                f"that is not the expected JSON; {self._remedy()}."
+            ) from None
+        if not secret:
+            return None
+        return Credential(
+            username=username,
+            secret=secret,
+            identity_token=username == _TOKEN_USERNAME,
+            source=self.source,
+        )
+
+    def store(self, server: str, username: str, secret: str) -> None:
+        logger.debug("storing the login for %s with %s", server, self.program)
+        payload = json.dumps({"ServerURL": server, "Username": username, "Secret": secret})
+        proc = self._run("store", payload)
+        if proc.returncode != 0:
+            self._failed("store", proc, secret)
+
+    def erase(self, server: str) -> bool:
+        """Erase ``server``'s login; False when the helper had none."""
+        logger.debug("erasing the login for %s from %s", server, self.program)
+        proc = self._run("erase", server)
+        if proc.returncode != 0:
+            if self._not_found(proc):
+                return False
+            self._failed("erase", proc)
+        return True
+
+    def list(self) -> dict[str, str]:
+        proc = self._run("list", "")
+        if proc.returncode != 0:
+            self._failed("list", proc)
+        try:
+            data = json.loads(proc.stdout or "{}")
+        except ValueError:
+            raise RegistryKitError(
+                f"The credential helper {self.program} answered 'list' with something "
+                f"that is not JSON; {self._remedy()}."
+            ) from None
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): str(v) for k, v in data.items()}
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """The config document at ``path``; None (with a warning) if unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        # JSONDecodeError's text names a position, never the content.
+        logger.warning("skipping the credentials file %s: %s", path, exc)
+        return None
+    if not isinstance(data, dict):
+        logger.warning("skipping the credentials file %s: not a JSON object", path)
+        return None
+    return data
+
+
+def _decode_entry(entry: Any) -> tuple[str, str, bool] | None:
+    """(username, secret, identity_token) from an ``auths`` entry, or None if empty."""
+    if not isinstance(entry, dict):
+        return None
+    username = str(entry.get("username") or "")
+    password = str(entry.get("password") or "")
+    raw = entry.get("auth")
+    if isinstance(raw, str) and raw:
+        try:
+            decoded = base64.b64decode(raw, validate=False).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        if ":" in decoded:
+            # Split on the first colon only: passwords may contain colons.
+            username, password = decoded.split(":", 1)
+    token = entry.get("identitytoken")
+    if isinstance(token, str) and token:
+        return (username or _TOKEN_USERNAME, token, True)
+    if password:
+        return (username, password, False)
+    return None
+
+
+class CredentialStore:
+    """Find, store and erase registry logins the way docker and podman do.
+
+    The environment (``HOME``, ``DOCKER_CONFIG``, ``REGISTRY_AUTH_FILE``,
+    ``XDG_RUNTIME_DIR``) is read at each call, not at construction, so the
+    store follows changes to it.
+    """
+
+    def __init__(
+        self,
+        auth_file: str | os.PathLike[str] | None = None,
+        *,
+        helper_timeout: float = 30.0,
+    ) -> None:
+        self.auth_file = Path(auth_file).expanduser() if auth_file is not None else None
+        self.helper_timeout = helper_timeout
+
+    def __repr__(self) -> str:
+        return (
+            f"CredentialStore(auth_file={self.auth_file!r}, helper_timeout={self.helper_timeout!r})"
+        )
+
+    # ----------------------------------------------------------------- paths
+
+    @staticmethod
+    def _home() -> Path:
+        return Path(os.environ.get("HOME") or Path.home())
+
+    def _docker_config(self) -> Path | None:
+        d = os.environ.get("DOCKER_CONFIG")
+        return Path(d).expanduser() / "config.json" if d else None
+
+    def _candidates(self) -> list[Path]:
+        home = self._home()
+        paths: list[Path | None] = [self.auth_file]
+        env_file = os.environ.get("REGISTRY_AUTH_FILE")
+        paths.append(Path(env_file).expanduser() if env_file else None)
+        runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
+        paths.append(Path(runtime_dir) / "containers" / "auth.json" if runtime_dir else None)
+        paths.append(home / ".config" / "containers" / "auth.json")
+        paths.append(self._docker_config())
+        paths.append(home / ".docker" / "config.json")
+        seen: set[Path] = set()
+        out: list[Path] = []
+        for p in paths:
+            if p is not None and p not in seen:
+                seen.add(p)
+                out.append(p)
+        return out
+
+    def read_paths(self) -> list[Path]:
+        """The existing credentials files, in the order they are searched."""
+        return [p for p in self._candidates() if p.is_file()]
+
+    def write_path(self) -> Path:
+        """The file a new plain-text login goes to (it may not exist yet)."""
+        if self.auth_file is not None:
+            return self.auth_file
+        env_file = os.environ.get("REGISTRY_AUTH_FILE")
+        if env_file:
+            return Path(env_file).expanduser()
+        return self._docker_config() or self._home() / ".docker" / "config.json"
+
+    def _docs(self) -> Iterator[tuple[Path, dict[str, Any]]]:
+        for path in self.read_paths():
+            doc = _read_json(path)
+            if doc is not None:
+                yield path, doc
+
+    def _helper(self, name: str, kind: str, config: Path) -> _Helper:
+        return _Helper(name, kind, config, self.helper_timeout)
+
+    def _cred_helper_for(self, doc: dict[str, Any], host: str) -> str | None:
+        helpers = doc.get("credHelpers")
+        if not isinstance(helpers, dict):
+            return None
+        for key, name in helpers.items():
+            if isinstance(name, str) and name and _key_host(str(key)) == host:
+                return name
+        return None
+
+    @staticmethod
+    def _creds_store(doc: dict[str, Any]) -> str | None:
+        name = doc.get("credsStore")
+        return name if isinstance(name, str) and name else None
+
+    # ----------------------------------------------------------------- get
+
+    def get(self, host: str) -> Credential | None:
+        """The first login found for ``host`` (files in order, helpers included)."""
+        h = normalize_host(host)
+        server = auth_key(h)
+        for path, doc in self._docs():
+            helper_name = self._cred_helper_for(doc, h)
+            if helper_name:
+                cred = self._helper(helper_name, "credHelper", path).get(server)
+                if cred is not None:
+                    logger.debug("login for %s found in %s", h, cred.source)
+                    return cred
+            auths = doc.get("auths")
+            if isinstance(auths, dict):
+                for key, entry in auths.items():
+                    if _key_host(str(key)) != h:
+                        continue
+                    decoded = _decode_entry(entry)
+                    if decoded is not None:
+                        logger.debug("login for %s found in %s", h, path)
+                        username, secret, is_token = decoded
+                        return Credential(username, secret, is_token, str(path))
+            store_name = self._creds_store(doc)
+            if store_name:
+                cred = self._helper(store_name, "credsStore", path).get(server)
+                if cred is not None:
+                    logger.debug("login for %s found in %s", h, cred.source)
+                    return cred
+        logger.debug("no stored login for %s", h)
+        return None
+
+    # ----------------------------------------------------------------- store
+
+    def store(self, host: str, username: str, secret: str) -> str:
+        """Store a login; returns where: ``credHelper:NAME``, ``credsStore:NAME`` or a path.
+
+        A ``username`` of ``<token>`` stores ``secret`` as an identity token.
+        """
+        h = normalize_host(host)
+        key = auth_key(h)
+        path = self.write_path()
+        doc = self._load_for_update(path)
+        helper_name = self._cred_helper_for(doc, h)
+        store_name = self._creds_store(doc)
+        if helper_name or store_name:
+            kind = "credHelper" if helper_name else "credsStore"
+            helper = self._helper(helper_name or store_name or "", kind, path)
+            helper.store(key, username, secret)
+            # Drop a stale plain-text copy so it cannot shadow the helper's entry.
+            if self._remove_auths(doc, h):
+                self._write(path, doc)
+            logger.info("stored the login for %s in %s", h, helper.source)
+            self._warn_if_shadowed(h, path)
+            return helper.source
+        auths = doc.get("auths")
+        if not isinstance(auths, dict):
+            auths = {}
+            doc["auths"] = auths
+        # Replace any other spelling of the same host so only one entry remains.
+        for other in [k for k in auths if _key_host(str(k)) == h and k != key]:
+            del auths[other]
+        if username == _TOKEN_USERNAME:
+            auths[key] = {"identitytoken": secret}
+        else:
+            raw = f"{username}:{secret}".encode()
+            auths[key] = {"auth": base64.b64encode(raw).decode("ascii")}
+        self._write(path, doc)
+        logger.info("stored the login for %s in %s", h, path)
+        self._warn_if_shadowed(h, path)
+        return str(path)
+
+    def _warn_if_shadowed(self, host: str, written: Path) -> None:
+        """Warn when a file read before ``written`` still holds a login for ``host``.
+
+        Reading starts with podman's files but writing may go to docker's, so an
+        old podman login would otherwise silently win over the one just stored.
+        """
+        for path, doc in self._docs():
+            if path == written:
+                return
+            auths = doc.get("auths")
+            if isinstance(auths, dict) and any(
+                _key_host(str(k)) == host and _decode_entry(v) is not None for k, v in auths.items()
+            ):
+                logger.warning(
+                    "%s still holds a login for %s that is read before the one just "
+                    "stored in %s; log out of %s or remove that entry",
+                    path,
+                    host,
+                    written,
+                    host,
+                )
+                return
+
+    @staticmethod
+    def _load_for_update(path: Path) -> dict[str, Any]:
+        """The document to update; refuses to overwrite a file it cannot parse."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise RegistryKitError(
+                f"Cannot read the credentials file {path} ({exc.strerror}); check its "
+                "permissions or pass another auth_file=."
+            ) from None
+        try:
+            doc = json.loads(text or "{}")
+        except json.JSONDecodeError as exc:
+            raise RegistryKitError(
+                f"The credentials file {path} is not valid JSON ({exc.msg} at line "
+                f"{exc.lineno}); fix or remove it, then log in again. It was left unchanged."
+            ) from None
+        if not isinstance(doc, dict):
+            raise RegistryKitError(
+                f"The credentials file {path} does not hold a JSON object; fix or remove "
+                "it, then log in again. It was left unchanged."
+            )
+        return doc
+
+    @staticmethod
+    def _write(path: Path, doc: dict[str, Any]) -> None:
+        """Write ``doc`` atomically with mode 0600: a crash leaves the old file whole."""
+        # Write through a symlink (as docker does) instead of replacing the link.
+        target = path.resolve() if path.is_symlink() else path
+        parent = target.parent
+        if not parent.exists():
+            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # mkstemp creates the file 0600, so the secret is never readable by others.
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, indent="\t")
+                fh.write("\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        # fsync the directory so the rename itself survives a crash.
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    # ----------------------------------------------------------------- erase
+
+    @staticmethod
+    def _remove_auths(doc: dict[str, Any], host: str) -> bool:
+        auths = doc.get("auths")
+        if not isinstance(auths, dict):
+            return False
+        keys = [k for k in auths if _key_host(str(k)) == host]
+        for k in keys:
+            del auths[k]
+        return bool(keys)
+
+    def erase(self, host: str) -> list[str]:
+        """Remove ``host``'s login from every file and helper holding it; returns where."""
+        h = normalize_host(host)
+        server = auth_key(h)
+        removed: list[str] = []
+        asked: set[str] = set()
+        for path, doc in self._docs():
+            names = [
+                (n, kind)
+                for n, kind in (
+                    (self._cred_helper_for(doc, h), "credHelper"),
+                    (self._creds_store(doc), "credsStore"),
+                )
+                if n
+            ]
+            for name, kind in names:
+                helper = self._helper(name, kind, path)
+                if name in asked:
+                    continue
+                asked.add(name)
+                if helper.erase(server):
+                    removed.append(helper.source)
+            if self._remove_auths(doc, h):
+                self._write(path, doc)
+                removed.append(str(path))
+        logger.info("erased the login for %s from %s", h, removed or "nowhere")
+        return removed
+
+    # ----------------------------------------------------------------- list
+
+    def records(self) -> list[dict[str, str]]:
+        """One row ``{registry, username, source}`` per stored login; never a secret.
+
+        A helper that cannot be listed is skipped with a warning: one broken
+        keychain should not hide every other login.
+        """
+        rows: list[dict[str, str]] = []
+        seen: set[tuple[str, str]] = set()
+
+        def add(key: str, username: str, source: str) -> None:
+            registry = key if _key_host(key) is None else normalize_host(key)
+            if (registry, source) not in seen:
+                seen.add((registry, source))
+                rows.append({"registry": registry, "username": username, "source": source})
+
+        for path, doc in self._docs():
+            auths = doc.get("auths")
+            if isinstance(auths, dict):
+                for key, entry in auths.items():
+                    decoded = _decode_entry(entry)
+                    if decoded is not None:
+                        add(str(key), decoded[0], str(path))
+            helpers = doc.get("credHelpers")
+            by_helper: dict[str, set[str]] = {}
+            if isinstance(helpers, dict):
+                for key, name in helpers.items():
+                    if isinstance(name, str) and name:
+                        by_helper.setdefault(name, set()).add(normalize_host(str(key)))
+            for name, hosts in by_helper.items():
+                for url, user in self._safe_list(self._helper(name, "credHelper", path)):
+                    # A helper's keychain may hold other hosts; show only those routed to it.
+                    if normalize_host(url) in hosts:
+                        add(url, user, f"credHelper:{name}")
+            store_name = self._creds_store(doc)
+            if store_name:
+                for url, user in self._safe_list(self._helper(store_name, "credsStore", path)):
+                    add(url, user, f"credsStore:{store_name}")
+        return rows
+
+    @staticmethod
+    def _safe_list(helper: _Helper) -> list[tuple[str, str]]:
+        try:
+            return list(helper.list().items())
+        except RegistryKitError as exc:
+            logger.warning("cannot list the logins in %s: %s", helper.source, exc)
+            return []

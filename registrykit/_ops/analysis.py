@@ -1,0 +1,338 @@
+"""Analyses over resolved images: tag kinds, histories, layers, diffs, audits.
+
+Everything here returns plain records (dicts or dataclasses) so the core
+stays free of pandas; ``registrykit.frames`` turns them into typed frames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .._client import Client
+from .._model.manifest import Descriptor, HistoryEntry
+from .._model.reference import parse_repository
+from .listing import ImageRecord, ResolvedImage, tag_records
+
+__all__ = [
+    "AuditResult",
+    "audit_records",
+    "classify_tag",
+    "diff_records",
+    "history_records",
+    "layer_records",
+    "tag_history_records",
+    "tag_report_records",
+]
+
+# -- tag kinds --------------------------------------------------------------------
+
+TAG_KINDS = ("semver", "git-sha", "date", "latest", "stable", "other")
+
+_SEMVER = re.compile(
+    r"^v?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?"
+    r"(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
+)
+_GIT_SHA = re.compile(r"^(?:sha-|g)?[0-9a-f]{7,40}$")
+_DATES = (
+    re.compile(r"^(?:19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T_.-][\w.:-]*)?$"),
+    re.compile(r"^(?:19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[T_.-]?\d{4,6})?$"),
+    re.compile(r"^(?:19|20)\d\d\.(0[1-9]|1[0-2])\.(0[1-9]|[12]\d|3[01])$"),
+)
+
+
+def classify_tag(tag: str) -> str:
+    """``semver``, ``git-sha``, ``date``, ``latest``, ``stable`` or ``other``.
+
+    Semver accepts a leading ``v`` and partial versions (``1``, ``1.2``,
+    ``v1.2.3-rc.1``) since image tags commonly float at those levels. Dates
+    win over git SHAs and semver for all-digit tags such as ``20240115``;
+    a hex string must contain a letter to count as a SHA unless it is at
+    least 12 characters long (``1234567`` is more likely a build number).
+    """
+    lowered = tag.lower()
+    if lowered == "latest":
+        return "latest"
+    if lowered == "stable":
+        return "stable"
+    if any(p.match(tag) for p in _DATES):
+        return "date"
+    if _GIT_SHA.match(tag):
+        hexpart = tag.removeprefix("sha-").removeprefix("g")
+        if not hexpart.isdigit() or len(hexpart) >= 12:
+            return "git-sha"
+    if _SEMVER.match(tag):
+        return "semver"
+    return "other"
+
+
+def semver_key(tag: str) -> tuple[int, int, int, int, str] | None:
+    """A sort key for semver tags (a release sorts after its pre-releases)."""
+    m = _SEMVER.match(tag)
+    if not m or classify_tag(tag) != "semver":
+        return None
+    major, minor, patch, pre = m.group(1), m.group(2), m.group(3), m.group(4)
+    return (int(major), int(minor or 0), int(patch or 0), 0 if pre else 1, pre or "")
+
+
+def tag_report_records(records: Sequence[ImageRecord], tags: Sequence[str]) -> list[dict[str, Any]]:
+    """The usual tagging strategy checked: ``check, passed, detail`` rows."""
+    kinds = {t: classify_tag(t) for t in tags}
+    semvers = sorted(
+        (t for t, k in kinds.items() if k == "semver"),
+        key=lambda t: semver_key(t) or (0, 0, 0, 0, ""),
+    )
+    releases = [t for t in semvers if "-" not in t.lstrip("v")]
+    newest = (releases or semvers)[-1] if semvers else None
+    digest_of = {r.tag: r.digest for r in records}
+    rows: list[dict[str, Any]] = []
+    rows.append(
+        {
+            "check": "semver tags present",
+            "passed": bool(semvers),
+            "detail": f"{len(semvers)} of {len(tags)} tags are semver"
+            + (f", newest {newest}" if newest else ""),
+        }
+    )
+    if "latest" not in kinds:
+        latest_ok, detail = False, "no latest tag"
+    elif newest is None:
+        latest_ok, detail = False, "latest exists but there is no semver tag to compare"
+    else:
+        latest_ok = digest_of.get("latest") == digest_of.get(newest)
+        same = [t for t in semvers if digest_of.get(t) == digest_of.get("latest")]
+        detail = (
+            f"latest = {newest}"
+            if latest_ok
+            else f"latest is not {newest}" + (f" (it is {', '.join(same)})" if same else "")
+        )
+    rows.append({"check": "latest on newest semver", "passed": latest_ok, "detail": detail})
+    stable = "stable" in kinds
+    rows.append(
+        {
+            "check": "stable present",
+            "passed": stable,
+            "detail": "stable tag present" if stable else "no stable tag",
+        }
+    )
+    counts = {k: sum(1 for v in kinds.values() if v == k) for k in TAG_KINDS}
+    rows.append(
+        {
+            "check": "tag kinds",
+            "passed": counts["other"] == 0,
+            "detail": ", ".join(f"{k}: {n}" for k, n in counts.items() if n),
+        }
+    )
+    return rows
+
+
+# -- one image: history, layers, diff ----------------------------------------------
+
+
+def history_records(image: ResolvedImage) -> list[dict[str, Any]]:
+    """Config history steps with the layer each non-empty step made.
+
+    Non-empty steps take the manifest's layers in order; empty steps (ENV,
+    LABEL, CMD...) get size 0 and no digest. Layers beyond the history (some
+    builders write none) get steps with an empty ``created_by``.
+    """
+    layers = list(image.manifest.layers)
+    history: list[HistoryEntry] = list(image.config.history) if image.config else []
+    rows: list[dict[str, Any]] = []
+    cumulative = 0
+    next_layer = 0
+    for step, h in enumerate(history):
+        layer: Descriptor | None = None
+        if not h.empty_layer and next_layer < len(layers):
+            layer = layers[next_layer]
+            next_layer += 1
+        size = layer.size if layer else 0
+        cumulative += size
+        rows.append(
+            {
+                "step": step,
+                "created": h.created,
+                "created_by": h.created_by,
+                "empty_layer": layer is None,
+                "layer_digest": layer.digest if layer else None,
+                "size": size,
+                "cumulative_size": cumulative,
+            }
+        )
+    for layer in layers[next_layer:]:
+        cumulative += layer.size
+        rows.append(
+            {
+                "step": len(rows),
+                "created": None,
+                "created_by": "",
+                "empty_layer": False,
+                "layer_digest": layer.digest,
+                "size": layer.size,
+                "cumulative_size": cumulative,
+            }
+        )
+    return rows
+
+
+def layer_records(image: ResolvedImage) -> list[dict[str, Any]]:
+    """One row per layer; ``percent`` is of the image's layer bytes (config excluded)."""
+    created_by = {
+        r["layer_digest"]: r["created_by"] for r in history_records(image) if r["layer_digest"]
+    }
+    layers = image.manifest.layers
+    total = sum(d.size for d in layers)
+    return [
+        {
+            "index": i,
+            "digest": d.digest,
+            "media_type": d.media_type,
+            "size": d.size,
+            "percent": 100.0 * d.size / total if total else 0.0,
+            "created_by": created_by.get(d.digest, ""),
+        }
+        for i, d in enumerate(layers)
+    ]
+
+
+def diff_records(a: ResolvedImage, b: ResolvedImage) -> list[dict[str, Any]]:
+    """Layers of ``b`` against ``a``: a's layers (removed or common), then b's new ones."""
+    in_a = {d.digest for d in a.manifest.layers}
+    in_b = {d.digest for d in b.manifest.layers}
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for d in a.manifest.layers:
+        if d.digest not in seen:
+            seen.add(d.digest)
+            status = "common" if d.digest in in_b else "removed"
+            rows.append({"digest": d.digest, "size": d.size, "status": status})
+    for d in b.manifest.layers:
+        if d.digest not in seen and d.digest not in in_a:
+            seen.add(d.digest)
+            rows.append({"digest": d.digest, "size": d.size, "status": "added"})
+    return rows
+
+
+# -- one repository: tag history ----------------------------------------------------
+
+_PREFERRED = ("linux/amd64",)
+
+
+def _one_per_tag(records: Sequence[ImageRecord]) -> list[ImageRecord]:
+    """For each tag, its linux/amd64 image, else its first image (artifacts left out)."""
+    by_tag: dict[str | None, list[ImageRecord]] = {}
+    for r in records:
+        if r.platform is not None and not r.attestation:
+            by_tag.setdefault(r.tag, []).append(r)
+    chosen = []
+    for rows in by_tag.values():
+        preferred = [r for r in rows if r.platform in _PREFERRED]
+        chosen.append((preferred or rows)[0])
+    return chosen
+
+
+def tag_history_records(records: Sequence[ImageRecord]) -> list[dict[str, Any]]:
+    """Tags ordered by ``created`` (unknown dates last), each against the previous.
+
+    Pass records of one platform (``tag_records(..., platform=)``) or all of
+    them; with several platforms per tag, linux/amd64 (else the first) is used.
+    """
+    chosen = _one_per_tag(records)
+    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+    ordered = sorted(chosen, key=lambda r: (r.created or far_future, r.tag or ""))
+    rows: list[dict[str, Any]] = []
+    previous: ImageRecord | None = None
+    for r in ordered:
+        layers = {d.digest for d in r.layers}
+        before = {d.digest for d in previous.layers} if previous else None
+        rows.append(
+            {
+                "tag": r.tag,
+                "created": r.created,
+                "digest": r.digest,
+                "size": r.size,
+                "size_change": r.size - previous.size if previous else None,
+                "layers": len(r.layers),
+                "layers_added": len(layers - before) if before is not None else len(layers),
+                "layers_removed": len(before - layers) if before is not None else 0,
+            }
+        )
+        previous = r
+    return rows
+
+
+# -- many repositories: storage audit ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Per-repository rows and the registry-wide figure.
+
+    ``total_stored_size`` counts every config and layer blob once across all
+    audited repositories: what the registry's storage actually holds for
+    them (registries deduplicate blobs globally).
+    """
+
+    rows: list[dict[str, Any]]
+    total_stored_size: int
+    total_logical_size: int
+
+
+def audit_records(client: Client, repositories: Iterable[str]) -> AuditResult:
+    """Audit ``repositories`` (``host/name`` each).
+
+    ``images`` counts distinct image manifests (one per platform; tags that
+    share a digest count once; attestations and artifacts are not images);
+    ``logical_size`` sums the image size of every tag, as listings claim it;
+    ``stored_size`` counts each config and layer blob reachable from the repository's tags once,
+    attestation blobs included since they occupy storage; ``shared_size`` is
+    the part of ``stored_size`` whose blobs another audited repository also
+    references. Untagged manifests cannot be listed over the API, so their
+    blobs are not counted. Repositories are audited one after another; each
+    one's requests fan out on the client's pool.
+    """
+    names = list(repositories)
+    per_repo: list[tuple[str, list[ImageRecord], dict[str, int]]] = []
+    for name in names:
+        ref = parse_repository(name)
+        records = tag_records(client, ref, include_attestations=True)
+        blobs: dict[str, int] = {}
+        for r in records:
+            for d in r.layers:
+                blobs[d.digest] = d.size
+            if r.config_digest:
+                blobs[r.config_digest] = _config_size(r)
+        per_repo.append((f"{ref.registry}/{ref.repository}", records, blobs))
+
+    holders: dict[str, int] = {}
+    for _, _, blobs in per_repo:
+        for digest in blobs:
+            holders[digest] = holders.get(digest, 0) + 1
+
+    rows: list[dict[str, Any]] = []
+    everything: dict[str, int] = {}
+    logical_total = 0
+    for name, records, blobs in per_repo:
+        images = [r for r in records if not r.attestation and r.platform is not None]
+        logical = sum(r.size for r in records if not r.attestation)
+        logical_total += logical
+        everything.update(blobs)
+        rows.append(
+            {
+                "repository": name,
+                "tags": len({r.tag for r in records}),
+                "images": len({r.image_digest for r in images}),
+                "logical_size": logical,
+                "stored_size": sum(blobs.values()),
+                "shared_size": sum(s for d, s in blobs.items() if holders[d] > 1),
+            }
+        )
+    return AuditResult(rows, sum(everything.values()), logical_total)
+
+
+def _config_size(record: ImageRecord) -> int:
+    # ImageRecord.size is config + layers, so the config's size is the rest.
+    return record.size - sum(d.size for d in record.layers)

@@ -1,0 +1,272 @@
+"""``LayoutStore``: an OCI image layout directory as a Store.
+
+The layout is ``oci-layout``, ``index.json`` and ``blobs/<alg>/<hex>``, as
+the OCI image spec describes and skopeo's ``oci:`` transport reads and
+writes. Tagged entries of ``index.json`` carry the tag in the
+``org.opencontainers.image.ref.name`` annotation.
+
+Two rules keep the directory trustworthy after a crash or a bad download:
+
+* a blob is written to a temp file inside ``blobs/<alg>/`` and renamed to
+  its digest only after the bytes hash to it, so a corrupt or partial blob is
+  never visible under a digest (and existence means verified);
+* ``index.json`` is written to a temp file and renamed, so readers see the
+  old or the new index, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from .._model import mediatypes as mt
+from .._model.errors import DigestMismatch, NotFound, RegistryKitError
+from .._model.manifest import Descriptor, verify_digest
+from .._registry.api import CHUNK_SIZE, _declared_type
+from .base import BlobOpener, Store
+
+__all__ = ["REF_NAME", "LayoutStore", "find_entry", "is_digest"]
+
+REF_NAME = "org.opencontainers.image.ref.name"
+_LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
+
+
+def is_digest(ref: str) -> bool:
+    return ":" in ref and not ref.startswith(":")
+
+
+def find_entry(entries: Sequence[Descriptor], ref: str) -> Descriptor | None:
+    """The index entry a tag or digest names.
+
+    skopeo names entries by the bare tag (``1.0``); containerd and buildkit
+    by the full reference (``docker.io/library/nginx:1.0``): both match a tag.
+    """
+    if is_digest(ref):
+        return next((e for e in entries if e.digest == ref), None)
+    for entry in entries:
+        if entry.annotations.get(REF_NAME) == ref:
+            return entry
+    for entry in entries:
+        name = entry.annotations.get(REF_NAME, "")
+        if name.endswith(f":{ref}") and "/" in name:
+            return entry
+    return None
+
+
+def entry_tag(entry: Descriptor) -> str | None:
+    """The tag an index entry names (the part after the last ':' of a full name)."""
+    name = entry.annotations.get(REF_NAME)
+    if not name:
+        return None
+    if "/" in name and ":" in name.rsplit("/", 1)[1]:
+        return name.rsplit(":", 1)[1]
+    return name
+
+
+class LayoutStore:
+    """An OCI image layout directory. ``create=True`` makes one when missing."""
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = False) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        if create:
+            self.path.mkdir(parents=True, exist_ok=True)
+            if not (self.path / "oci-layout").exists():
+                _atomic_write(self.path / "oci-layout", _LAYOUT_VERSION)
+            if not (self.path / "index.json").exists():
+                self._write_index([])
+        elif not (self.path / "index.json").is_file():
+            raise NotFound(
+                f"{self.path} is not an OCI image layout (no index.json). Pull into it first "
+                "(rk.pull(image, path)) or point at the directory that holds index.json."
+            )
+
+    def __repr__(self) -> str:
+        return f"LayoutStore({str(self.path)!r})"
+
+    def describe(self, ref: str | None = None) -> str:
+        return f"oci:{self.path}" + (f":{ref}" if ref else "")
+
+    # -- index.json ------------------------------------------------------------
+
+    def entries(self) -> list[Descriptor]:
+        try:
+            doc = json.loads((self.path / "index.json").read_bytes())
+        except (OSError, ValueError) as exc:
+            raise RegistryKitError(f"cannot read {self.path / 'index.json'}: {exc}") from exc
+        return [Descriptor.from_json(m) for m in doc.get("manifests") or ()]
+
+    def _write_index(self, entries: Sequence[Descriptor]) -> None:
+        doc = {
+            "schemaVersion": 2,
+            "mediaType": mt.OCI_INDEX,
+            "manifests": [e.to_json() for e in entries],
+        }
+        _atomic_write(self.path / "index.json", json.dumps(doc, separators=(",", ":")).encode())
+
+    def tags(self) -> list[str]:
+        return [t for t in (entry_tag(e) for e in self.entries()) if t]
+
+    # -- manifests ---------------------------------------------------------------
+
+    def manifest_head(self, ref: str) -> Descriptor | None:
+        entry = find_entry(self.entries(), ref)
+        if entry is not None:
+            return entry
+        if is_digest(ref) and self.blob_exists(ref):
+            raw = self._blob_path(ref).read_bytes()
+            return Descriptor(_declared_type(raw), ref, len(raw))
+        return None
+
+    def manifest_get(self, ref: str) -> tuple[bytes, str, str]:
+        entry = self.manifest_head(ref)
+        if entry is None:
+            have = ", ".join(self.tags()) or "no tagged entries"
+            raise NotFound(f"{ref!r} is not in the layout {self.path} (it has: {have})")
+        try:
+            raw = self._blob_path(entry.digest).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(
+                f"the layout {self.path} lists {entry.digest} but its blob is missing; "
+                "the layout is incomplete, pull it again"
+            ) from None
+        verify_digest(raw, entry.digest, f"manifest {entry.digest} in {self.path}")
+        return raw, entry.media_type or _declared_type(raw), entry.digest
+
+    def manifest_put(
+        self,
+        ref: str,
+        raw: bytes,
+        media_type: str,
+        annotations: Mapping[str, str] | None = None,
+    ) -> str:
+        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        if is_digest(ref) and ref != digest:
+            raise DigestMismatch(f"manifest bytes hash to {digest}, not {ref}")
+        self._put_bytes(digest, raw)
+        if not is_digest(ref):
+            self.add_entry(Descriptor(media_type, digest, len(raw)), ref, annotations)
+        return digest
+
+    def add_entry(
+        self,
+        descriptor: Descriptor,
+        tag: str | None,
+        annotations: Mapping[str, str] | None = None,
+    ) -> None:
+        """Name ``descriptor`` in index.json (replacing the entry of the same tag)."""
+        merged = dict(annotations or {})
+        if tag:
+            merged[REF_NAME] = tag
+        entry = Descriptor(
+            descriptor.media_type,
+            descriptor.digest,
+            descriptor.size,
+            platform=descriptor.platform,
+            annotations=merged,
+        )
+        with self._lock:
+            kept = [
+                e
+                for e in self.entries()
+                if not (
+                    (tag and e.annotations.get(REF_NAME) == tag)
+                    or (not tag and not e.annotations.get(REF_NAME) and e.digest == entry.digest)
+                )
+            ]
+            self._write_index([*kept, entry])
+
+    # -- blobs -------------------------------------------------------------------
+
+    def _blob_path(self, digest: str) -> Path:
+        algorithm, _, hexdigest = digest.partition(":")
+        if not hexdigest or "/" in digest or ".." in digest:
+            raise ValueError(f"not a digest: {digest!r}")
+        return self.path / "blobs" / algorithm / hexdigest
+
+    def blob_exists(self, digest: str) -> bool:
+        # Only verified blobs are ever renamed into place, so existence is enough.
+        return self._blob_path(digest).is_file()
+
+    def blob_open(self, digest: str) -> AbstractContextManager[Iterator[bytes]]:
+        return self._open(digest)
+
+    @contextmanager
+    def _open(self, digest: str) -> Iterator[Iterator[bytes]]:
+        path = self._blob_path(digest)
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            raise NotFound(f"blob {digest} is not in the layout {self.path}") from None
+        with handle:
+            yield _verified_file(handle, digest, f"blob {digest[:19]}… in {self.path}")
+
+    def blob_put(self, digest: str, size: int, opener: BlobOpener) -> None:
+        target = self._blob_path(digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        algorithm = digest.split(":", 1)[0]
+        hasher = hashlib.new(algorithm)
+        written = 0
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".partial")
+        try:
+            os.fchmod(fd, 0o644)  # mkstemp makes 0600; blobs are content, not secrets
+            with os.fdopen(fd, "wb") as out, opener() as chunks:
+                for chunk in chunks:
+                    hasher.update(chunk)
+                    written += len(chunk)
+                    out.write(chunk)
+            actual = f"{algorithm}:{hasher.hexdigest()}"
+            if actual != digest or written != size:
+                raise DigestMismatch(
+                    f"blob {digest[:19]}… arrived as {written} bytes hashing to {actual} "
+                    f"(expected {size} bytes); it was not written into {self.path}. Retry the "
+                    "pull; if it persists the source's storage may be damaged."
+                )
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def _put_bytes(self, digest: str, data: bytes) -> None:
+        if self.blob_exists(digest):
+            return
+        self.blob_put(digest, len(data), lambda: contextlib.nullcontext([data]))
+
+    def blob_mount(self, digest: str, from_store: Store) -> bool:
+        return False  # a directory has no cross-repository mount
+
+
+def _verified_file(handle: Any, digest: str, what: str) -> Iterator[bytes]:
+    algorithm = digest.split(":", 1)[0]
+    hasher = hashlib.new(algorithm)
+    while chunk := handle.read(CHUNK_SIZE):
+        hasher.update(chunk)
+        yield chunk
+    actual = f"{algorithm}:{hasher.hexdigest()}"
+    if actual != digest:
+        raise DigestMismatch(
+            f"{what} does not match its digest (got {actual}); the file is damaged. "
+            "Pull the image into the layout again."
+        )
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

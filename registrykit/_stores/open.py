@@ -1,0 +1,82 @@
+"""Where an image lives, written as skopeo writes it, and the Store that reads it.
+
+``oci:DIR[:TAG]`` is an OCI image layout directory, ``docker-archive:PATH[:TAG]``
+a docker-archive tarball, ``docker://REF`` or a plain reference a registry.
+Every operation that reads or writes images resolves its arguments here, so a
+copy, a pull and a push are one call over two stores (regclient's ``scheme``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from .._client import Client
+from .._model.reference import Reference, parse_reference, parse_repository
+from .archive import ArchiveReader, ArchiveWriter
+from .base import RegistryStore, Store
+from .layout import LayoutStore
+
+__all__ = ["Location", "open_store", "parse_location"]
+
+Transport = Literal["docker", "oci", "docker-archive"]
+_DISK: tuple[Transport, ...] = ("oci", "docker-archive")
+# A tag after the path: the tag grammar, and nothing that looks like a path.
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+
+
+@dataclass(frozen=True)
+class Location:
+    """A parsed image location: a transport, a path or repository, and a tag or digest."""
+
+    transport: Transport
+    path: str = ""
+    tag: str | None = None
+    reference: Reference | None = None
+
+    @property
+    def is_registry(self) -> bool:
+        return self.transport == "docker"
+
+    def __str__(self) -> str:
+        if self.reference is not None:
+            return str(self.reference)
+        return f"{self.transport}:{self.path}" + (f":{self.tag}" if self.tag else "")
+
+
+def parse_location(text: str | Reference, *, repository: bool = False) -> Location:
+    """``oci:DIR[:TAG]``, ``docker-archive:PATH[:TAG]``, ``docker://REF`` or ``REF``.
+
+    ``repository=True`` reads a registry reference without a tag (``all_tags``).
+    """
+    if isinstance(text, Reference):
+        return Location("docker", reference=text)
+    for transport in _DISK:
+        prefix = f"{transport}:"
+        if text.startswith(prefix):
+            path, tag = _split_tag(text[len(prefix) :])
+            return Location(transport, path=path, tag=tag)
+    ref_text = text.removeprefix("docker://")
+    ref = parse_repository(ref_text) if repository else parse_reference(ref_text)
+    return Location("docker", reference=ref)
+
+
+def _split_tag(rest: str) -> tuple[str, str | None]:
+    path, sep, tail = rest.rpartition(":")
+    if sep and path and _TAG.fullmatch(tail):
+        return path, tail
+    return rest, None
+
+
+def open_store(location: Location, *, client: Client, write: bool = False) -> Store:
+    """The Store behind ``location``; ``write=True`` creates a layout or starts an archive."""
+    if location.transport == "oci":
+        return LayoutStore(location.path, create=write)
+    if location.transport == "docker-archive":
+        if write:
+            return ArchiveWriter(location.path)
+        return ArchiveReader(location.path)
+    assert location.reference is not None
+    ref = location.reference
+    return RegistryStore(client.registry(ref), ref.repository)

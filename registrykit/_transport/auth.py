@@ -1,0 +1,284 @@
+"""The registry auth flow as an ``httpx.Auth``: Basic and Bearer challenges.
+
+A request goes out with what is already known for its host (a cached token
+for its scope, or Basic credentials after a Basic challenge). On a 401 the
+``WWW-Authenticate`` challenge says what to do: Basic credentials, or a
+token from the Bearer realm for the challenge's scope (fetched with Basic
+credentials, with an identity token through the OAuth2 refresh grant, or
+anonymously). Tokens are cached per (host, scope) until they expire. A
+second challenge for the same request stops the flow: the caller turns the
+401 into an ``AuthenticationError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
+
+import httpx
+
+from .._model.errors import AuthenticationError, RegistryError
+from .._model.registries import is_loopback, split_host
+from .errors import registry_errors
+from .http import TransportPolicy
+
+log = logging.getLogger(__name__)
+
+# Extra scopes a request needs beyond its own repository, e.g. pull on the
+# source repository of a cross-repository mount.
+SCOPES_EXTENSION = "registrykit.scopes"
+
+_MIN_TOKEN_LIFETIME = 60  # seconds, the distribution spec's default for expires_in
+_PATH_RE = re.compile(r"^/v2/(?P<name>.+?)/(?:manifests|blobs|tags|referrers)(?:/|$)")
+_CHALLENGE_RE = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,]+))')
+
+
+@dataclass(frozen=True)
+class Login:
+    """What the auth flow needs from a stored credential."""
+
+    username: str
+    secret: str = field(repr=False)
+    identity_token: bool = False
+
+    def __repr__(self) -> str:
+        return f"Login(username={self.username!r}, secret=***)"
+
+
+CredentialLookup = Callable[[str], Login | None]
+
+
+@dataclass(frozen=True)
+class Challenge:
+    scheme: str
+    params: dict[str, str]
+
+    @classmethod
+    def parse(cls, header: str) -> Challenge | None:
+        scheme, _, rest = header.strip().partition(" ")
+        if not scheme:
+            return None
+        params = {k.lower(): (q if q else u) for k, q, u in _CHALLENGE_RE.findall(rest)}
+        return cls(scheme.lower(), params)
+
+
+@dataclass
+class _Token:
+    value: str = field(repr=False)
+    expires: float
+
+
+def scopes_for(request: httpx.Request) -> list[str]:
+    """The token scopes a request needs, from its path and method."""
+    path = request.url.path
+    if path.rstrip("/") == "/v2/_catalog":
+        return ["registry:catalog:*"]
+    match = _PATH_RE.match(path)
+    scopes = list(request.extensions.get(SCOPES_EXTENSION, ()))
+    if match:
+        name = match["name"]
+        if request.method == "DELETE":
+            actions = "delete"
+        elif request.method in ("GET", "HEAD"):
+            actions = "pull"
+        else:
+            actions = "pull,push"
+        scopes.insert(0, f"repository:{name}:{actions}")
+    return scopes
+
+
+class RegistryAuth(httpx.Auth):
+    """Registry authentication for every host a ``Client`` talks to.
+
+    One instance serves all hosts and threads: tokens are keyed by host and
+    scope, never shared across either.
+    """
+
+    def __init__(self, lookup: CredentialLookup, policy: TransportPolicy) -> None:
+        self._lookup = lookup
+        self._policy = policy
+        self._lock = threading.Lock()
+        self._challenges: dict[str, Challenge] = {}
+        self._tokens: dict[tuple[str, str], _Token] = {}
+
+    def __repr__(self) -> str:
+        return f"RegistryAuth(hosts={sorted(self._challenges)!r})"
+
+    def forget(self, host: str) -> None:
+        """Drop cached tokens and challenges for ``host`` (after login/logout)."""
+        with self._lock:
+            self._challenges.pop(host, None)
+            for key in [k for k in self._tokens if k[0] == host]:
+                del self._tokens[key]
+
+    # httpx calls sync_auth_flow; overriding it (rather than auth_flow) lets
+    # the flow read the token response only, never a streamed request body
+    # or a blob response.
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        host = request.url.netloc.decode("ascii")
+        scopes = scopes_for(request)
+        with self._lock:
+            known = self._challenges.get(host)
+        if known is not None:
+            yield from self._authorize(request, host, known, scopes, fresh=False)
+        response = yield request
+        if response.status_code != 401:
+            return
+        challenge = Challenge.parse(response.headers.get("www-authenticate", ""))
+        if challenge is None or challenge.scheme not in ("basic", "bearer"):
+            return
+        with self._lock:
+            self._challenges[host] = challenge
+        if not _replayable(request):
+            return  # a streamed body is spent; the caller re-sends after priming
+        if known is not None and known.scheme == "basic" == challenge.scheme:
+            return  # the same credentials would be refused again
+        # One more try with fresh credentials (new scopes from the challenge
+        # first); if that is refused too, the caller reports the 401.
+        applied = yield from self._authorize(request, host, challenge, scopes, fresh=True)
+        if applied:
+            yield request
+
+    def _authorize(
+        self,
+        request: httpx.Request,
+        host: str,
+        challenge: Challenge,
+        scopes: list[str],
+        *,
+        fresh: bool,
+    ) -> Generator[httpx.Request, httpx.Response, bool]:
+        if challenge.scheme == "basic":
+            login = self._login_for(request.url)
+            if login is None or login.identity_token:
+                return False
+            request.headers["Authorization"] = _basic(login.username, login.secret)
+            return True
+        # A remembered challenge's scope belonged to another request: only a
+        # live challenge adds its scope to ours.
+        wanted = _merge_scopes(challenge.params.get("scope", "") if fresh else "", scopes)
+        key = (host, " ".join(wanted))
+        with self._lock:
+            token = self._tokens.get(key)
+        if token is None or token.expires <= time.monotonic() or fresh:
+            token = yield from self._fetch_token(request.url, challenge, wanted)
+            with self._lock:
+                self._tokens[key] = token
+        request.headers["Authorization"] = f"Bearer {token.value}"
+        return True
+
+    def _login_for(self, url: httpx.URL) -> Login | None:
+        if not self._policy.may_send_credentials(url):
+            log.warning(
+                "not sending credentials to %s over plain http; name the host insecure to allow it",
+                url.netloc.decode("ascii"),
+            )
+            return None
+        return self._lookup(url.netloc.decode("ascii"))
+
+    def _fetch_token(
+        self, registry_url: httpx.URL, challenge: Challenge, scopes: list[str]
+    ) -> Generator[httpx.Request, httpx.Response, _Token]:
+        host = registry_url.netloc.decode("ascii")
+        realm = challenge.params.get("realm", "")
+        realm_url = self._checked_realm(realm, host)
+        service = challenge.params.get("service", "")
+        login = self._login_for(registry_url)
+        if login is not None and login.identity_token:
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": login.secret,
+                "service": service,
+                "client_id": "registrykit",
+                "access_type": "offline",
+                "scope": " ".join(scopes),
+            }
+            token_request = httpx.Request("POST", realm_url, data=form)
+        else:
+            params: list[tuple[str, str]] = []
+            if service:
+                params.append(("service", service))
+            params += [("scope", s) for s in scopes]
+            headers = {}
+            if login is not None:
+                params.append(("account", login.username))
+                headers["Authorization"] = _basic(login.username, login.secret)
+            token_request = httpx.Request(
+                "GET",
+                realm_url.copy_merge_params(httpx.QueryParams(tuple(params))),
+                headers=headers,
+            )
+        response = yield token_request
+        response.read()
+        if response.status_code in (401, 403):
+            who = f"as {login.username!r}" if login else "anonymously"
+            raise AuthenticationError(
+                f"the token service of {host} ({realm_url.host}) refused a token {who} "
+                f"for {' '.join(scopes) or 'access'} (HTTP {response.status_code}). Check the "
+                f"username and password or token (rk.login({host!r}, ...)), that it has not "
+                "expired, and that it grants this repository.",
+                status=response.status_code,
+                errors=registry_errors(response),
+            )
+        if response.status_code >= 400:
+            raise RegistryError(
+                f"the token service of {host} answered HTTP {response.status_code}",
+                status=response.status_code,
+            )
+        try:
+            body = response.json()
+            value = body.get("token") or body.get("access_token")
+        except ValueError:
+            value = None
+        if not value:
+            raise AuthenticationError(
+                f"the token service of {host} sent no token; check the registry's auth setup"
+            )
+        lifetime = max(int(body.get("expires_in") or 0), _MIN_TOKEN_LIFETIME)
+        # Renew a little early so a token does not expire mid-request.
+        return _Token(str(value), time.monotonic() + lifetime * 0.9)
+
+    def _checked_realm(self, realm: str, host: str) -> httpx.URL:
+        try:
+            url = httpx.URL(realm)
+        except httpx.InvalidURL as exc:
+            raise AuthenticationError(f"{host} sent an invalid token realm {realm!r}") from exc
+        realm_host = url.netloc.decode("ascii")
+        if url.scheme == "https" or (
+            url.scheme == "http"
+            and (
+                is_loopback(realm_host)
+                or self._policy.is_insecure(realm_host)
+                or self._policy.is_insecure(split_host(host)[0])
+            )
+        ):
+            return url
+        raise AuthenticationError(
+            f"{host} asked for a token from {realm!r}, which is not https; refusing to send "
+            "credentials there. If this is a test registry you trust, name it insecure: "
+            f"rk.Client(insecure=[{realm_host!r}])."
+        )
+
+
+def _replayable(request: httpx.Request) -> bool:
+    return isinstance(request.stream, httpx.ByteStream)
+
+
+def _merge_scopes(challenge_scope: str, scopes: Iterable[str]) -> list[str]:
+    merged = [s for s in challenge_scope.split() if s]
+    for scope in scopes:
+        if scope not in merged:
+            merged.append(scope)
+    return merged
+
+
+def _basic(username: str, password: str) -> str:
+    raw = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")

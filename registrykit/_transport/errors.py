@@ -1,0 +1,203 @@
+"""Turn HTTP responses and transport failures into registrykit errors.
+
+One place decides which error a response means and what remedy to suggest,
+so every endpoint reports the same way (go-containerregistry's
+``transport.CheckError`` plays this role there).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import ssl
+from typing import Any
+
+import httpx
+
+from .._model.errors import (
+    AuthenticationError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RegistryError,
+    RegistryKitError,
+    RegistryUnavailable,
+    TLSError,
+    Unsupported,
+)
+
+_NOT_FOUND_CODES = {"NAME_UNKNOWN", "MANIFEST_UNKNOWN", "BLOB_UNKNOWN", "BLOB_UPLOAD_UNKNOWN"}
+
+
+def registry_errors(response: httpx.Response) -> list[dict[str, Any]]:
+    """The ``errors[]`` list of an error response (empty when there is none)."""
+    try:
+        if not response.is_stream_consumed:
+            response.read()
+        body = json.loads(response.content or b"{}")
+    except (ValueError, httpx.HTTPError):
+        return []
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
+def retry_after(response: httpx.Response) -> dt.datetime | None:
+    """When to try again, from Retry-After (seconds or an HTTP date)."""
+    value = response.headers.get("retry-after")
+    now = dt.datetime.now(dt.UTC)
+    if value:
+        if value.strip().isdigit():
+            return now + dt.timedelta(seconds=int(value))
+        try:
+            return email.utils.parsedate_to_datetime(value).astimezone(dt.UTC)
+        except (TypeError, ValueError):
+            return None
+    reset = response.headers.get("ratelimit-reset") or response.headers.get("x-ratelimit-reset")
+    if reset and reset.strip().isdigit():
+        number = int(reset)
+        # Some registries send an epoch, others seconds from now.
+        if number > 1_000_000_000:
+            return dt.datetime.fromtimestamp(number, dt.UTC)
+        return now + dt.timedelta(seconds=number)
+    return None
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for e in errors:
+        text = str(e.get("code", ""))
+        if e.get("message"):
+            text += f": {e['message']}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def raise_for_response(response: httpx.Response, what: str, *, host: str | None = None) -> None:
+    """Raise the registrykit error that ``response`` means, if it is an error.
+
+    ``what`` says what was being done ("manifest nginx:latest", "tag list of
+    library/nginx") so the message reads naturally.
+    """
+    status = response.status_code
+    if status < 400:
+        return
+    errors = registry_errors(response)
+    codes = {str(e.get("code", "")) for e in errors}
+    detail = _summary(errors)
+    registry = host or response.request.url.netloc.decode("ascii", "replace")
+    url = str(response.request.url.copy_with(query=None))
+    kw: dict[str, Any] = {"status": status, "errors": errors, "url": url}
+    suffix = f" ({detail})" if detail else ""
+
+    if status == 401 or "UNAUTHORIZED" in codes:
+        raise AuthenticationError(
+            f"{registry} refused access to {what}: authentication required{suffix}. "
+            f"Log in with rk.login({registry!r}, username, password) (or docker/podman "
+            "login); if you are logged in, check that the token has not expired and "
+            "covers this repository.",
+            **kw,
+        )
+    if status == 403 or "DENIED" in codes:
+        raise PermissionDenied(
+            f"{registry} denied {what}{suffix}. The credentials are valid but lack the "
+            "permission: check the token's scope (e.g. write:packages, push rights) and "
+            "your access to the namespace; the repository may need creating first.",
+            **kw,
+        )
+    if status == 429 or "TOOMANYREQUESTS" in codes:
+        reset = retry_after(response)
+        when = f" until {reset:%Y-%m-%d %H:%M:%S} UTC" if reset else ""
+        raise RateLimited(
+            f"{registry} is rate-limiting requests{when}{suffix}. Wait and retry; on "
+            "Docker Hub, logging in raises the pull limit (or use a registry mirror).",
+            reset=reset,
+            **kw,
+        )
+    if status == 404 or codes & _NOT_FOUND_CODES:
+        raise NotFound(
+            f"{what} not found on {registry}{suffix}. Check the repository name and tag "
+            "(rk.catalog / rk.tags list what exists) and that the image was pushed.",
+            **kw,
+        )
+    if status == 405 or "UNSUPPORTED" in codes:
+        raise Unsupported(
+            f"{registry} does not support this operation on {what}{suffix}. "
+            "For deletes on a distribution registry set storage.delete.enabled: true "
+            "(REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it.",
+            **kw,
+        )
+    if status in (502, 503, 504):
+        raise RegistryUnavailable(
+            f"{registry} is unavailable (HTTP {status}) while accessing {what}{suffix}. "
+            "Retry later; check the registry's health.",
+            **kw,
+        )
+    raise RegistryError(f"{registry} answered HTTP {status} for {what}{suffix}", **kw)
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        text = str(seen)
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def is_plain_http_answer(exc: BaseException) -> bool:
+    """True when a TLS handshake failed because the server speaks plain HTTP.
+
+    OpenSSL reports that as a protocol error ("wrong version number",
+    "record layer failure", "packet length too long"), never as a
+    certificate error, so certificate failures never trigger an http fallback.
+    """
+    if _is_certificate_error(exc):
+        return False
+    seen: BaseException | None = exc
+    markers = (
+        "WRONG_VERSION_NUMBER",
+        "wrong version number",
+        "record layer failure",
+        "packet length too long",
+        "RECORD_LAYER_FAILURE",
+        "http request",
+    )
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or any(m in str(seen) for m in markers):
+            return any(m in str(seen) for m in markers)
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def transport_error(exc: httpx.TransportError, host: str) -> RegistryKitError:
+    """Map an httpx transport failure to RegistryUnavailable or TLSError."""
+    if _is_certificate_error(exc):
+        return TLSError(
+            f"TLS certificate verification failed for {host}: {_reason(exc)}. Add the "
+            "registry's CA with rk.Client(ca_bundle='ca.pem') or place it in "
+            f"/etc/docker/certs.d/{host}/ca.crt; only for a test registry, name it "
+            f"insecure with rk.Client(insecure=[{host!r}]).",
+        )
+    if isinstance(exc, httpx.ConnectError) and "SSL" in str(exc).upper():
+        return TLSError(
+            f"TLS handshake with {host} failed: {_reason(exc)}. If the registry serves "
+            f"plain http, name it insecure: rk.Client(insecure=[{host!r}]).",
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return RegistryUnavailable(
+            f"{host} timed out ({type(exc).__name__}). Check the network and that the "
+            "registry is up; large transfers may need a longer timeout.",
+        )
+    return RegistryUnavailable(
+        f"cannot reach {host}: {_reason(exc)}. Check the host name and port, that the "
+        "registry is running, and your network or proxy settings.",
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]

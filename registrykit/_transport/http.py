@@ -1,0 +1,227 @@
+"""HTTP transport: TLS policy per host, retries, timeouts, the user agent.
+
+The policy (``TransportPolicy``) answers three questions for a host: may it
+be spoken to over plain http, how is its certificate verified, and may
+credentials go to it. ``build_http_client`` makes the one ``httpx.Client``
+that every registry shares, so connections are pooled across requests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import ssl
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from .._model.registries import is_loopback, split_host
+from .._version import __version__
+from .errors import retry_after
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"registrykit/{__version__}"
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+_CERTS_D = ("/etc/docker/certs.d", "/etc/containers/certs.d")
+
+
+class InsecureSource(Protocol):
+    def is_insecure(self, host: str) -> bool: ...
+
+
+@dataclass
+class TransportPolicy:
+    """Which hosts may use plain http, and how TLS is verified per host."""
+
+    insecure: tuple[str, ...] = ()
+    ca_bundle: str | os.PathLike[str] | ssl.SSLContext | None = None
+    certs_dirs: tuple[str, ...] = field(default_factory=lambda: _default_certs_dirs())
+    settings: InsecureSource | None = None  # registries.conf / daemon.json
+
+    def is_insecure(self, host: str) -> bool:
+        """Named insecure by the caller, or in registries.conf / daemon.json."""
+        name, _ = split_host(host)
+        if host in self.insecure or name in self.insecure:
+            return True
+        return self.settings is not None and self.settings.is_insecure(host)
+
+    def allows_plain_http(self, host: str) -> bool:
+        return is_loopback(host) or self.is_insecure(host)
+
+    def may_send_credentials(self, url: httpx.URL) -> bool:
+        """Credentials never travel over plain http to a remote, secure-by-default host."""
+        host = url.netloc.decode("ascii")
+        return url.scheme == "https" or self.allows_plain_http(host)
+
+    def ssl_context(self, host: str) -> ssl.SSLContext | bool:
+        if self.is_insecure(host):
+            return False
+        if isinstance(self.ca_bundle, ssl.SSLContext):
+            return self.ca_bundle
+        ctx = ssl.create_default_context()
+        if self.ca_bundle is not None:
+            ctx.load_verify_locations(cafile=os.fspath(self.ca_bundle))
+        for ca in self._host_cas(host):
+            ctx.load_verify_locations(cafile=str(ca))
+        return ctx
+
+    def client_cert(self, host: str) -> tuple[str, str] | None:
+        """docker's certs.d client certificate pair (client.cert + client.key)."""
+        for directory in self._host_dirs(host):
+            for cert in sorted(directory.glob("*.cert")):
+                key = cert.with_suffix(".key")
+                if key.exists():
+                    return str(cert), str(key)
+        return None
+
+    def _host_dirs(self, host: str) -> list[Path]:
+        return [Path(d) / host for d in self.certs_dirs if (Path(d) / host).is_dir()]
+
+    def _host_cas(self, host: str) -> list[Path]:
+        return [ca for d in self._host_dirs(host) for ca in sorted(d.glob("*.crt"))]
+
+
+def _default_certs_dirs() -> tuple[str, ...]:
+    home = Path.home()
+    return (*_CERTS_D, str(home / ".config/containers/certs.d"), str(home / ".docker/certs.d"))
+
+
+class HostTransport(httpx.BaseTransport):
+    """One pooled HTTP/1.1 transport per host, each with that host's TLS settings.
+
+    HTTP/2 was tried: httpcore's sync HTTP/2 connection corrupts its HPACK
+    table when several threads share it ("deque mutated during iteration"),
+    and the listing fans out over threads, so connections stay HTTP/1.1.
+
+    httpx sets ``verify`` per transport, while docker's model is per host
+    (``insecure-registries``, ``certs.d/<host>``); routing by host keeps both.
+    """
+
+    def __init__(self, policy: TransportPolicy, *, max_connections: int) -> None:
+        self._policy = policy
+        self._limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        self._transports: dict[str, httpx.HTTPTransport] = {}
+        self._lock = threading.Lock()
+
+    def _for(self, host: str) -> httpx.HTTPTransport:
+        with self._lock:
+            transport = self._transports.get(host)
+            if transport is None:
+                transport = httpx.HTTPTransport(
+                    verify=self._policy.ssl_context(host),
+                    cert=self._policy.client_cert(host),
+                    limits=self._limits,
+                    retries=0,
+                )
+                self._transports[host] = transport
+            return transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._for(request.url.netloc.decode("ascii")).handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            transports, self._transports = list(self._transports.values()), {}
+        for transport in transports:
+            transport.close()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    max_wait: float = 60.0  # total seconds spent waiting across retries
+    backoff: float = 0.5
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Retry connection failures and 429/502/503/504, honouring Retry-After.
+
+    Only requests whose body can be sent again are retried: a streamed upload
+    body is consumed by the first attempt, and the caller resumes those.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy | None = None) -> None:
+        self._inner = inner
+        self._policy = policy or RetryPolicy()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        replayable = _replayable(request)
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self._policy.attempts or not replayable
+            backoff = self._policy.backoff * 2 ** (attempt - 1)
+            try:
+                response = self._inner.handle_request(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if last or _is_tls_failure(exc) or waited + backoff > self._policy.max_wait:
+                    raise
+                delay = backoff
+            else:
+                if response.status_code not in RETRY_STATUSES or last:
+                    return response
+                delay = _delay(response, backoff)
+                if waited + delay > self._policy.max_wait:
+                    return response  # the caller reports it (RateLimited / unavailable)
+                response.close()
+            log.debug(
+                "retrying %s %s in %.1fs (attempt %d)",
+                request.method,
+                request.url.copy_with(query=None),
+                delay,
+                attempt,
+            )
+            time.sleep(delay)
+            waited += delay
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _replayable(request: httpx.Request) -> bool:
+    return isinstance(request.stream, httpx.ByteStream) or request.method in ("GET", "HEAD")
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    return "SSL" in str(exc).upper() or "CERTIFICATE" in str(exc).upper()
+
+
+def _delay(response: httpx.Response, fallback: float) -> float:
+    when = retry_after(response)
+    if when is None:
+        return fallback
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def build_http_client(
+    policy: TransportPolicy,
+    *,
+    transport: httpx.BaseTransport | None,
+    concurrency: int,
+    timeout: httpx.Timeout,
+    retry: RetryPolicy,
+    auth: httpx.Auth | None,
+) -> httpx.Client:
+    inner = transport or HostTransport(policy, max_connections=max(concurrency, 1) * 2)
+    return httpx.Client(
+        transport=RetryTransport(inner, retry),
+        timeout=timeout,
+        auth=auth,
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=True,
+    )
+
+
+def join_scopes(scopes: Iterable[str]) -> str:
+    return " ".join(sorted(set(scopes)))
