@@ -46,6 +46,8 @@ def commands(rows: list[tuple[str, str, str, str]]) -> nbformat.NotebookNode:
 
 
 def _cmd(text: str) -> str:
+    # A pipe ends a table cell even inside a code span (GFM): escape it.
+    text = text.replace("|", "\\|")
     return f"`{text}`" if text and not text.startswith("(") else text or "—"
 
 
@@ -77,7 +79,7 @@ stops it again. Everything runs offline.
         code("print(rk.inspect(f'{lab.host}/samples/hello:latest'))"),
         md(
             "## Sizes over time\nEach release of *webapp* against the previous one: "
-            "`size_change` makes a size regression one glance."
+            "`size_change` shows a size regression at a glance."
         ),
         code(
             "history = rk.tag_history(f'{lab.host}/samples/webapp')\n"
@@ -184,9 +186,11 @@ it is and how to log in to it.
             "'quay.io',\n         '123456789012.dkr.ecr.us-east-1.amazonaws.com', "
             "'public.ecr.aws', 'gcr.io',\n         'europe-west1-docker.pkg.dev', "
             "'myregistry.azurecr.io', 'localhost:5000',\n         'registry.example.com']\n"
-            "pd.DataFrame([{'host': i.host, 'kind': i.kind, 'api_host': i.api_host, "
-            "'login': i.login_hint}\n"
-            "              for i in map(rk.determine_registry, hosts)])"
+            "hints = pd.DataFrame([{'host': i.host, 'kind': i.kind, 'api_host': i.api_host,\n"
+            "                       'login': i.login_hint}\n"
+            "                      for i in map(rk.determine_registry, hosts)])\n"
+            "with pd.option_context('display.max_colwidth', None):  # hints in full\n"
+            "    display(hints)"
         ),
         commands(
             [
@@ -345,8 +349,8 @@ daemon involved. skopeo reads and writes the same formats.
                 ),
                 (
                     "rk.tag(image, 'prod')",
-                    "docker tag A B && docker push B",
-                    "podman tag A B",
+                    "docker pull A && docker tag A B && docker push B",
+                    "podman pull A && podman tag A B && podman push B",
                     "skopeo copy docker://A docker://B",
                 ),
             ]
@@ -462,7 +466,12 @@ so what images *claim* (logical size) and what the registry *stores* differ.
             "efficiency {waste.attrs['efficiency']:.1%}\")\nwaste"
         ),
         code("fig = rk.plots.largest_files(files)\nfig"),
-        md("## The storage audit\nShared base layers are counted once:"),
+        md(
+            "## The storage audit\n"
+            "Per repository, `stored_size` counts each blob once and `shared_size` is the "
+            "part other repositories also use; the registry total below counts every "
+            "shared layer once."
+        ),
         code("audit = rk.audit(lab.host)\naudit"),
         code(
             "print('claimed:', audit['logical_size'].sum(), 'bytes')\n"
@@ -606,6 +615,19 @@ check the image.
             "assert info.digest == result.digest\nprint(info.digest, info.size)"
         ),
         code("rk.tags(f'{lab.host}/release/webapp')[['tag', 'digest', 'size']]"),
+        md("The report to hand on: what was released, and how anyone can check it."),
+        code(
+            "from IPython.display import Markdown\n\n"
+            "image = f'{lab.host}/release/webapp:v1.4.0'\n"
+            "Markdown(\n"
+            "    f'### Released `{image}`\\n\\n'\n"
+            "    '| what | value |\\n| --- | --- |\\n'\n"
+            "    f'| digest | `{info.digest}` |\\n'\n"
+            "    f'| size | {info.size / 2**20:.2f} MiB |\\n'\n"
+            "    f'| pull | `docker pull {image}` |\\n'\n"
+            "    f'| verify | `skopeo inspect docker://{image}` |'\n"
+            ")"
+        ),
         md("The browser combines the pieces: registry, repository, tag, history and layers."),
         code("rk.widgets.RegistryBrowser(lab.host)"),
         commands(
