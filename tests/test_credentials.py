@@ -19,14 +19,10 @@ from typing import Any
 
 import pytest
 
-from registrykit._credentials.store import (
-    DOCKER_HUB_KEY,
-    Credential,
-    CredentialStore,
-    auth_key,
-    normalize_host,
-)
+from registrykit._credentials.store import Credential, CredentialStore
 from registrykit._model.errors import RegistryKitError
+from registrykit._model.hosts import HUB_AUTH_KEY as DOCKER_HUB_KEY
+from registrykit._model.hosts import auth_key, normalize_host
 
 SECRET = "s3cr3t:with:colons-Zq9"
 TOKEN = "idtok-8f7e6d5c4b3a"

@@ -21,7 +21,7 @@ from os import PathLike
 from pathlib import Path
 
 from .._model.errors import AuthenticationError, RegistryKitError
-from .store import run_tool, scrub_secrets
+from .process import run_tool, scrub_secrets
 
 __all__ = [
     "ACR_USERNAME",

@@ -127,7 +127,7 @@ def raise_for_response(response: httpx.Response, what: str, *, host: str | None 
             "(REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it.",
             **kw,
         )
-    if status in (502, 503, 504):
+    if status >= 500:
         raise RegistryUnavailable(
             f"{registry} is unavailable (HTTP {status}) while accessing {what}{suffix}. "
             "Retry later; check the registry's health.",
