@@ -59,14 +59,8 @@ class Helper:
         self.kind = kind  # "credHelper" or "credsStore": where the file named it
         self.config = config
         self.timeout = timeout
-
-    @property
-    def program(self) -> str:
-        return f"docker-credential-{self.name}"
-
-    @property
-    def source(self) -> str:
-        return f"{self.kind}:{self.name}"
+        self.program = f"docker-credential-{name}"
+        self.source = f"{kind}:{name}"  # what Credential.source and records() show
 
     def _remedy(self) -> str:
         key = "credsStore" if self.kind == "credsStore" else "its credHelpers entry"

@@ -52,7 +52,9 @@ _ECR_RE = re.compile(
 _ECR_PUBLIC_HOSTNAME = "public.ecr.aws"
 _ECR_PUBLIC_REGION = "us-east-1"  # ECR Public's auth API exists only there
 _ARTIFACT_RE = re.compile(r"(?P<region>[a-z0-9]+(?:-[a-z0-9]+)*)-docker\.pkg\.dev")
-_ACR_RE = re.compile(r"(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?:[a-z0-9.-]+\.)?azurecr\.(?:io|cn|us)")
+_ACR_RE = re.compile(
+    r"(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?:[a-z0-9.-]+\.)?azurecr\.(?:io|cn|us|de)"
+)
 
 _DISPLAY = {
     "dockerhub": "Docker Hub",
@@ -83,25 +85,26 @@ _ECR_PUBLIC_DOCS = "https://docs.aws.amazon.com/AmazonECR/latest/public/public-r
 
 @dataclass(frozen=True)
 class RegistryInfo(Summary):
-    """What registrykit knows about a registry before talking to it.
-
-    ``host`` is the normalised ``host[:port]`` as references use it,
-    ``api_host`` where the ``/v2/`` API is (they differ only for Docker Hub),
-    ``credential_key`` the key docker and podman use in their auth files, and
-    ``login_hint`` the command a person would run to log in.
-    """
+    """What registrykit knows about a registry before talking to it."""
 
     host: str
+    """The normalised ``host[:port]``, as references use it."""
     kind: str
+    """One of :data:`KINDS`."""
     api_host: str
+    """Where the ``/v2/`` API answers (differs from ``host`` only for Docker Hub)."""
     login_hint: str
+    """The command a person would run to log in."""
     display_name: str
     credential_key: str
-    public: bool = False
+    """The key docker and podman use for this registry in their auth files."""
     region: str | None = None
     account: str | None = None
     registry_name: str | None = None
+    """The ACR registry name, from ``<name>.azurecr.io``."""
     docs_url: str | None = None
+    public: bool = False
+    """ECR Public, whose logins come from another API."""
     deletes_via_api: bool = True
 
     def __repr__(self) -> str:

@@ -75,9 +75,7 @@ def login(
     client = get_client(client)
     info = determine_registry(registry)
     if password is None and info.kind in CLOUD_KINDS:
-        username, password = cloud_login_password(
-            info.kind, info.host, region=info.region, registry_name=info.registry_name
-        )
+        username, password = cloud_login_password(info.kind, info.host)
     if not username or password is None or password == "":
         raise AuthenticationError(
             f"a username and password (or token) are needed to log in to {info.host}. "
