@@ -23,17 +23,12 @@ from ._model.errors import (
     Unsupported,
 )
 from ._model.manifest import Descriptor, ImageConfig, Index, Manifest, Platform
-from ._model.reference import (
-    Reference,
-    parse_reference,
-    parse_repository,
-    register_digest_algorithm,
-)
+from ._model.reference import Reference, parse_reference, parse_repository
 from ._model.registries import RegistryInfo, determine_registry
 from ._ops.copy import copy
 from ._ops.delete import delete
 from ._ops.inspect import ImageInfo, RateLimit, config, inspect, manifest, rate_limit
-from ._ops.login import LoginResult, credential_records, login, logout
+from ._ops.login import LoginResult, LogoutResult, credential_records, login, logout
 from ._ops.pushpull import pull, push
 from ._ops.results import (
     ApplyResult,
@@ -45,10 +40,11 @@ from ._ops.results import (
     TagResult,
 )
 from ._ops.retention import apply
+from ._ops.runtime import RuntimeInfo, detect_runtime
 from ._ops.sync import sync
 from ._ops.tagging import tag
 from ._registry.api import RegistryClient
-from ._transport.settings import RegistrySettings, RuntimeInfo, detect_runtime
+from ._transport.settings import RegistrySettings
 from ._version import __version__
 from .lab import samples
 from .lab.local import LocalRegistry
@@ -126,6 +122,7 @@ __all__ = [
     "InvalidReference",
     "LocalRegistry",
     "LoginResult",
+    "LogoutResult",
     "Manifest",
     "NotFound",
     "PermissionDenied",
@@ -150,7 +147,6 @@ __all__ = [
     "logout",
     "parse_reference",
     "parse_repository",
-    "register_digest_algorithm",
     "set_default_client",
     "samples",
     "ImageInfo",

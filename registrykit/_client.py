@@ -19,14 +19,17 @@ from typing import TypeVar
 
 import httpx
 
+from ._credentials.keychain import Keychain, Login
 from ._credentials.store import CredentialStore
-from ._model.reference import Reference, parse_reference
+from ._model.hosts import api_host
+from ._model.reference import Reference
 from ._model.registries import determine_registry
 from ._registry.api import RegistryClient
 from ._registry.cache import ContentCache, default_cache_dir
-from ._transport.auth import Login, RegistryAuth
-from ._transport.errors import is_plain_http_answer, transport_error
-from ._transport.http import RetryPolicy, TransportPolicy, build_http_client
+from ._transport.auth import RegistryAuth
+from ._transport.errors import raise_for_response, transport_error
+from ._transport.http import SchemeProbe, TransportPolicy, build_http_client
+from ._transport.retry import RetryPolicy
 from ._transport.settings import RegistrySettings, load_registry_settings
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _DEFAULT = object()
-_DOCKER_HUB_API = "registry-1.docker.io"
 
 
 class Client:
@@ -89,16 +91,20 @@ class Client:
             insecure=self.insecure, ca_bundle=ca_bundle, settings=self.settings
         )
         self.credentials = CredentialStore(self.auth_file)
-        self._logins: dict[str, Login] = {}
-        for host, (username, password) in (logins or {}).items():
-            self.add_login(host, username, password)
-        self.auth = RegistryAuth(self._lookup_login, self.policy)
+        self.keychain = Keychain(
+            self.credentials,
+            {
+                determine_registry(host).host: Login.of(username, password)
+                for host, (username, password) in (logins or {}).items()
+            },
+        )
+        self.auth = RegistryAuth(self.keychain, self.policy)
+        self._schemes = SchemeProbe(self.policy)
         self.cache = ContentCache(self.cache_dir)
         self._lock = threading.RLock()
         self._http: httpx.Client | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._registries: dict[str, RegistryClient] = {}
-        self._schemes: dict[str, str] = {}
         self._in_worker = threading.local()
 
     def __repr__(self) -> str:
@@ -107,8 +113,8 @@ class Client:
             parts.append(f"insecure={list(self.insecure)!r}")
         if self.auth_file:
             parts.append(f"auth_file={str(self.auth_file)!r}")
-        if self._logins:
-            parts.append(f"logins={sorted(self._logins)!r}")
+        if logins := self.keychain.hosts():
+            parts.append(f"logins={logins!r}")
         parts.append(f"cache_dir={str(self.cache_dir) if self.cache_dir else None!r}")
         return f"Client({', '.join(parts)})"
 
@@ -149,33 +155,44 @@ class Client:
     def add_login(self, host: str, username: str, password: str) -> None:
         """Use these credentials for ``host`` in this client only (nothing is stored)."""
         key = determine_registry(host).host
-        self._logins[key] = Login(username, password, identity_token=username == "<token>")
-        if hasattr(self, "auth"):
-            self.auth.forget(self.api_host(key))
+        self.keychain.add(key, Login.of(username, password))
+        self.auth.forget(api_host(key))
 
     def remove_login(self, host: str) -> None:
         key = determine_registry(host).host
-        self._logins.pop(key, None)
-        self.auth.forget(self.api_host(key))
+        self.keychain.remove(key)
+        self.auth.forget(api_host(key))
 
     def login_for(self, host: str) -> Login | None:
         """The credentials this client would use for ``host`` (a registry or API host)."""
-        return self._lookup_login(self.api_host(host))
+        return self.keychain.resolve(host)
 
-    def _lookup_login(self, api_host: str) -> Login | None:
-        host = "docker.io" if api_host == _DOCKER_HUB_API else api_host
-        if host in self._logins:
-            return self._logins[host]
-        found = self.credentials.get(host)
-        if found is None:
-            return None
-        return Login(found.username, found.secret, identity_token=found.identity_token)
+    def verify_login(self, host: str, login: Login) -> None:
+        """``GET /v2/`` on ``host`` with ``login`` alone; raises if refused. Changes nothing.
+
+        The request goes over this client's connections and settings, with a
+        single-login keychain instead of the client's, so a login is proven
+        before anything is stored or added.
+        """
+        key = determine_registry(host).host
+        target = api_host(key)
+        auth = RegistryAuth(Keychain.single(key, login), self.policy)
+        url = f"{self._schemes.scheme(self.http, target)}://{target}/v2/"
+        try:
+            response = self.http.get(url, auth=auth)
+        except httpx.TransportError as exc:
+            raise transport_error(exc, key) from None
+        try:
+            raise_for_response(response, "the API root /v2/", host=key)
+        finally:
+            response.close()
 
     # -- registries ---------------------------------------------------------------
 
     @staticmethod
     def api_host(host: str) -> str:
-        return determine_registry(host).api_host
+        """Where ``host``'s ``/v2/`` API answers (Docker Hub's differs from its name)."""
+        return api_host(host)
 
     def registry(self, host_or_reference: str | Reference) -> RegistryClient:
         """The ``RegistryClient`` for a host (or for a reference's registry)."""
@@ -187,8 +204,8 @@ class Client:
             found = self._registries.get(host)
         if found is not None:
             return found
-        api_host = self.api_host(host)
-        base = f"{self._scheme(api_host)}://{api_host}"
+        target = api_host(host)
+        base = f"{self._schemes.scheme(self.http, target)}://{target}"
         mirrors = tuple(self._mirror_url(m) for m in self.settings.mirrors.get(host, ()))
         client = RegistryClient(self.http, host, base, self.cache, mirrors=mirrors)
         with self._lock:
@@ -199,40 +216,6 @@ class Client:
             return location
         host = location.split("/", 1)[0]
         return f"{'http' if self.policy.is_insecure(host) else 'https'}://{location}"
-
-    def _scheme(self, api_host: str) -> str:
-        """https, unless the host may use plain http and turns out to speak it.
-
-        Only a TLS handshake answered in plain http falls back; a certificate
-        error never does.
-        """
-        if not self.policy.allows_plain_http(api_host):
-            return "https"
-        with self._lock:
-            known = self._schemes.get(api_host)
-        if known:
-            return known
-        scheme = "https"
-        try:
-            self.http.get(f"https://{api_host}/v2/", auth=None, timeout=10.0).close()
-        except httpx.TransportError as exc:
-            if is_plain_http_answer(exc):
-                scheme = "http"
-            elif isinstance(exc, httpx.ConnectError) and "SSL" in str(exc).upper():
-                if self.policy.is_insecure(api_host):
-                    scheme = "http"
-                else:
-                    raise transport_error(exc, api_host) from None
-            else:
-                raise transport_error(exc, api_host) from None
-        log.debug("%s speaks %s", api_host, scheme)
-        with self._lock:
-            self._schemes[api_host] = scheme
-        return scheme
-
-    def resolve(self, image: str | Reference) -> tuple[Reference, RegistryClient]:
-        ref = image if isinstance(image, Reference) else parse_reference(image)
-        return ref, self.registry(ref)
 
     # -- concurrency --------------------------------------------------------------
 

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 import registrykit as rk
-from registrykit._transport.auth import Login, RegistryAuth, scopes_for
+from registrykit._credentials.keychain import Keychain, Login
+from registrykit._transport.auth import RegistryAuth, scopes_for
 from registrykit._transport.http import TransportPolicy
 
 SECRET = "s3cr3t-Pa55word-never-shown"
@@ -21,8 +22,19 @@ HOST = "registry.example.com"
 ALICE = Login("alice", SECRET)
 
 
+class _EveryHost(Keychain):
+    """A keychain that answers every host with the same login (or none)."""
+
+    def __init__(self, login: Login | None) -> None:
+        super().__init__()
+        self.login = login
+
+    def resolve(self, host: str) -> Login | None:
+        return self.login
+
+
 def _auth(login: Login | None = ALICE, **policy: object) -> RegistryAuth:
-    return RegistryAuth(lambda host: login, TransportPolicy(**policy))  # type: ignore[arg-type]
+    return RegistryAuth(_EveryHost(login), TransportPolicy(**policy))  # type: ignore[arg-type]
 
 
 def _challenge(realm: str = "https://auth.example.com/token", scope: str = "", error: str = ""):
@@ -258,7 +270,7 @@ def test_secrets_never_in_reprs_logs_or_errors(caplog):
             repr(client),
             str(client),
             repr(client.auth),
-            repr(client._logins),
+            repr(client.keychain),
             str(info.value),
             repr(info.value),
             json.dumps(info.value.errors),

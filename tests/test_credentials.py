@@ -19,14 +19,10 @@ from typing import Any
 
 import pytest
 
-from registrykit._credentials.store import (
-    DOCKER_HUB_KEY,
-    Credential,
-    CredentialStore,
-    auth_key,
-    normalize_host,
-)
+from registrykit._credentials.store import Credential, CredentialStore
 from registrykit._model.errors import RegistryKitError
+from registrykit._model.hosts import HUB_AUTH_KEY as DOCKER_HUB_KEY
+from registrykit._model.hosts import auth_key, normalize_host
 
 SECRET = "s3cr3t:with:colons-Zq9"
 TOKEN = "idtok-8f7e6d5c4b3a"
@@ -638,3 +634,39 @@ def test_store_warns_when_an_earlier_file_shadows_the_new_login(
     with caplog.at_level(logging.WARNING):
         CredentialStore().store("quay.io", "alice", SECRET)
     assert caplog.text == ""
+
+
+# --------------------------------------------------------------------------- keychain
+
+
+def test_keychain_puts_client_logins_in_front_of_stored_ones(tmp_path: Path) -> None:
+    from registrykit._credentials.keychain import Keychain, Login
+
+    auth_file = tmp_path / "auth.json"
+    auth_file.write_text(
+        json.dumps(
+            {
+                "auths": {
+                    DOCKER_HUB_KEY: {"auth": b64(f"stored:{SECRET}")},
+                    "ghcr.io": {"auth": b64(f"stored:{SECRET}")},
+                }
+            }
+        )
+    )
+    keychain = Keychain(CredentialStore(auth_file), {"ghcr.io": Login.of("mine", SECRET)})
+    ghcr = keychain.resolve("ghcr.io")
+    assert ghcr is not None and ghcr.username == "mine"
+    # The API host, the registry host and the auth key all find Docker Hub's login.
+    for host in ("registry-1.docker.io", "docker.io", DOCKER_HUB_KEY):
+        hub = keychain.resolve(host)
+        assert hub is not None and hub.username == "stored"
+    keychain.remove("ghcr.io")
+    ghcr = keychain.resolve("ghcr.io")
+    assert ghcr is not None and ghcr.username == "stored"
+    keychain.add("quay.io", Login.of("<token>", SECRET))
+    quay = keychain.resolve("quay.io")
+    assert quay is not None and quay.identity_token
+    assert keychain.hosts() == ["quay.io"]
+    assert SECRET not in repr(keychain) + repr(quay)
+    single = Keychain.single("ghcr.io", Login.of("probe", SECRET))
+    assert single.resolve("docker.io") is None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from registrykit._model.errors import InvalidReference
+from registrykit._model.hosts import is_loopback
 from registrykit._model.reference import parse_reference
-from registrykit._model.registries import KINDS, RegistryInfo, determine_registry, is_loopback
+from registrykit._model.registries import KINDS, RegistryInfo, determine_registry
 
 HUB_KEY = "https://index.docker.io/v1/"
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

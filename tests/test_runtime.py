@@ -9,14 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from registrykit._ops.runtime import RuntimeInfo, _parse_version, detect_runtime
 from registrykit._transport import settings as _runtime
-from registrykit._transport.settings import (
-    RegistrySettings,
-    RuntimeInfo,
-    _parse_version,
-    detect_runtime,
-    load_registry_settings,
-)
+from registrykit._transport.settings import RegistrySettings, load_registry_settings
 
 
 @pytest.fixture
@@ -163,7 +158,7 @@ def test_repr_html_and_str(sandbox: Path) -> None:
     assert "docker" in text and "28.2.2" in text and "not found" in text
     assert "<b>reg:5000</b>" in text
     page = info._repr_html_()
-    assert page.startswith("<table>") and "28.2.2" in page
+    assert "<table>" in page and "RuntimeInfo" in page and "28.2.2" in page
     assert "&lt;b&gt;reg:5000&lt;/b&gt;" in page and "<b>reg" not in page
 
 

@@ -11,8 +11,9 @@ import pytest
 
 import registrykit as rk
 from registrykit._model import mediatypes as mt
-from registrykit._model.manifest import compute_digest
-from registrykit._transport.http import RetryPolicy
+from registrykit._model.manifest import Descriptor, compute_digest
+from registrykit._ops import transfer
+from registrykit._transport.retry import RETRYABLE_STATUSES, RetryPolicy
 
 HOST = "registry.example.com"
 MANIFEST = json.dumps(
@@ -82,6 +83,98 @@ def test_429_beyond_the_wait_bound_raises_rate_limited_with_reset():
     assert time.monotonic() - started < 5
     assert info.value.reset is not None
     assert "logging in raises the pull limit" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"), [(500, False), (501, False), (502, True), (503, True), (504, True)]
+)
+def test_every_5xx_is_registry_unavailable_and_only_temporary_ones_are_retried(status, retryable):
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        return httpx.Response(status)
+
+    policy = RetryPolicy(attempts=3, backoff=0.01)
+    with _client(handler, retry=policy) as client, pytest.raises(rk.RegistryUnavailable) as info:
+        client.registry(HOST).tags("app")
+    assert info.value.status == status
+    assert info.value.retryable is retryable
+    assert len(calls) == (3 if retryable else 1)
+
+
+def test_which_errors_are_retryable():
+    assert rk.RateLimited("slow down", status=429).retryable
+    assert rk.RegistryUnavailable("connection refused").retryable
+    assert not rk.AuthenticationError("who are you", status=401).retryable
+    assert not rk.NotFound("gone", status=404).retryable
+    assert not rk.TLSError("bad certificate").retryable
+    assert RetryPolicy().statuses == RETRYABLE_STATUSES
+
+
+class _FlakyStore:
+    """A destination whose uploads fail with the given errors, then succeed."""
+
+    def __init__(self, *errors: rk.RegistryKitError) -> None:
+        self.errors = list(errors)
+        self.puts = 0
+
+    def blob_put(self, digest, size, opener) -> None:
+        self.puts += 1
+        if self.errors:
+            raise self.errors.pop(0)
+
+
+@pytest.fixture
+def fast_upload_retry(monkeypatch):
+    monkeypatch.setattr(transfer, "UPLOAD_RETRY", RetryPolicy(attempts=3, backoff=0.01))
+
+
+BLOB = Descriptor(mt.OCI_LAYER_GZIP, compute_digest(b"x"), 1)
+
+
+def test_upload_restarts_use_the_same_statuses_as_requests(fast_upload_retry):
+    store = _FlakyStore(
+        rk.RateLimited("throttled", status=429),
+        rk.RegistryUnavailable("bad gateway", status=502),
+    )
+    transfer._put_with_retry(store, BLOB, opener=None)
+    assert store.puts == 3
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        rk.RegistryUnavailable("internal error", status=500),
+        rk.RegistryUnavailable("connection dropped"),  # no status: re-run instead
+        rk.PermissionDenied("denied", status=403),
+    ],
+)
+def test_upload_is_not_restarted_after_a_permanent_error(fast_upload_retry, error):
+    store = _FlakyStore(error)
+    with pytest.raises(type(error)):
+        transfer._put_with_retry(store, BLOB, opener=None)
+    assert store.puts == 1
+
+
+def test_upload_restarts_are_bounded(fast_upload_retry):
+    store = _FlakyStore(*[rk.RegistryUnavailable("busy", status=503)] * 5)
+    with pytest.raises(rk.RegistryUnavailable):
+        transfer._put_with_retry(store, BLOB, opener=None)
+    assert store.puts == 3
+
+
+def test_scheme_probe_honours_the_client_timeout():
+    timeouts = []
+
+    def handler(request):
+        if request.url.path == "/v2/":
+            timeouts.append(request.extensions["timeout"])
+        return httpx.Response(200, json={"name": "app", "tags": []})
+
+    with _client(handler, timeout=3.0) as client:
+        client.registry("localhost:5000").tags("app")
+    assert [t["read"] for t in timeouts] == [3.0]
 
 
 def test_user_agent_and_accept_headers():

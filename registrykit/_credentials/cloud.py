@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shlex
 import shutil
 import subprocess
@@ -21,7 +20,8 @@ from os import PathLike
 from pathlib import Path
 
 from .._model.errors import AuthenticationError, RegistryKitError
-from .store import run_tool, scrub_secrets
+from .._model.registries import determine_registry
+from .process import run_tool, scrub_secrets
 
 __all__ = [
     "ACR_USERNAME",
@@ -36,11 +36,6 @@ logger = logging.getLogger(__name__)
 
 #: The username ACR expects with a token from ``az acr login --expose-token``.
 ACR_USERNAME = "00000000-0000-0000-0000-000000000000"
-
-_ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$"
-)
-_ACR_HOST = re.compile(r"^(?P<name>[a-z0-9-]+)\.azurecr\.(?:io|cn|us|de)$")
 
 # cli → (what to install, where to get it, how to log the CLI in)
 _CLIS: dict[str, tuple[str, str, str]] = {
@@ -184,33 +179,27 @@ def cloud_login_password(
     region comes from ``<account>.dkr.ecr.<region>.amazonaws.com`` and the
     ACR name from ``<name>.azurecr.io`` unless given.
     """
-    h = host.strip().lower()
-    for scheme in ("https://", "http://"):
-        h = h.removeprefix(scheme)
-    h = h.split("/", 1)[0]
+    # The region and registry name are spelled in the host; determine_registry reads them.
+    info = determine_registry(host)
     if kind == "ecr":
-        if h == "public.ecr.aws":
+        if info.public:
             return ecr_login_password(region or "us-east-1", public=True)
+        region = region or info.region
         if region is None:
-            m = _ECR_HOST.match(h)
-            if m is None:
-                raise RegistryKitError(
-                    f"Cannot tell the AWS region from {host!r}; pass region= (ECR hosts look "
-                    "like <account>.dkr.ecr.<region>.amazonaws.com)."
-                )
-            region = m.group("region")
+            raise RegistryKitError(
+                f"Cannot tell the AWS region from {host!r}; pass region= (ECR hosts look "
+                "like <account>.dkr.ecr.<region>.amazonaws.com)."
+            )
         return ecr_login_password(region)
     if kind in ("gcr", "artifact-registry"):
         return gcloud_access_token()
     if kind == "acr":
+        registry_name = registry_name or info.registry_name
         if registry_name is None:
-            m = _ACR_HOST.match(h)
-            if m is None:
-                raise RegistryKitError(
-                    f"Cannot tell the ACR registry name from {host!r}; pass registry_name= "
-                    "(ACR hosts look like <name>.azurecr.io)."
-                )
-            registry_name = m.group("name")
+            raise RegistryKitError(
+                f"Cannot tell the ACR registry name from {host!r}; pass registry_name= "
+                "(ACR hosts look like <name>.azurecr.io)."
+            )
         return acr_access_token(registry_name)
     raise RegistryKitError(
         f"No cloud login for registry kind {kind!r}; use one of ecr, gcr, "

@@ -27,101 +27,18 @@ import contextlib
 import json
 import logging
 import os
-import shutil
-import signal
-import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from .._model.errors import RegistryKitError
+from .._model.hosts import auth_key, normalize_host
+from .helpers import TOKEN_USERNAME, Credential, Helper
 
-__all__ = [
-    "DOCKER_HUB_KEY",
-    "Credential",
-    "CredentialStore",
-    "auth_key",
-    "normalize_host",
-    "run_tool",
-    "scrub_secrets",
-]
+__all__ = ["Credential", "CredentialStore"]
 
 logger = logging.getLogger(__name__)
-
-#: The key docker writes Docker Hub logins under (a v1 URL, for history's sake).
-DOCKER_HUB_KEY = "https://index.docker.io/v1/"
-_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
-#: Helpers answer ``get`` for an unknown server with this text and a non-zero exit.
-_NOT_FOUND = "credentials not found"
-#: Docker's convention: a helper ``Username`` of ``<token>`` means the secret
-#: is an identity (refresh) token, not a password.
-_TOKEN_USERNAME = "<token>"
-
-
-# --------------------------------------------------------------------------- subprocess
-
-
-def run_tool(
-    argv: Sequence[str],
-    *,
-    timeout: float,
-    input: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` with a hard ``timeout``, capturing text stdout/stderr.
-
-    The program runs in its own session so that, on timeout, the whole process
-    group is killed: a shell script that started ``sleep`` would otherwise
-    leave the child holding our pipes open. Raises ``FileNotFoundError`` when
-    the program is missing and ``subprocess.TimeoutExpired`` on timeout; the
-    caller turns those into messages, because only it knows what to advise.
-    """
-    proc = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(input=input, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.kill()
-        proc.communicate()
-        # Re-raised without the captured output: it may hold half a secret.
-        raise subprocess.TimeoutExpired(list(argv), timeout) from None
-    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
-
-
-def scrub_secrets(text: str, *secrets: str, limit: int = 400) -> str:
-    """Trim a program's message for an exception, with any known secret removed."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# --------------------------------------------------------------------------- host keys
-
-
-def normalize_host(host: str) -> str:
-    """The registry host a login key or user input refers to.
-
-    Like docker's ``ConvertToHostname``: ``https://myreg.io/v1/`` → ``myreg.io``.
-    Every Docker Hub spelling becomes ``docker.io``.
-    """
-    h = host.strip()
-    for scheme in ("https://", "http://"):
-        if h.lower().startswith(scheme):
-            h = h[len(scheme) :]
-            break
-    h = h.split("/", 1)[0].lower()
-    return "docker.io" if h in _DOCKER_HUB_ALIASES else h
 
 
 def _key_host(key: str) -> str | None:
@@ -136,161 +53,6 @@ def _key_host(key: str) -> str | None:
     if "://" not in k and "/" in k.rstrip("/"):
         return None
     return normalize_host(k)
-
-
-def auth_key(host: str) -> str:
-    """The key a login for ``host`` is written under (Docker Hub's v1 URL, else the host)."""
-    h = normalize_host(host)
-    return DOCKER_HUB_KEY if h == "docker.io" else h
-
-
-# --------------------------------------------------------------------------- credential
-
-
-@dataclass(frozen=True, repr=False)
-class Credential:
-    """A stored login. ``secret`` is a password, token or identity token.
-
-    ``source`` says where it came from: a file path, ``credHelper:NAME`` or
-    ``credsStore:NAME``. The repr and str never show the secret.
-    """
-
-    username: str
-    secret: str = field(repr=False)
-    identity_token: bool = False
-    source: str = ""
-
-    def __repr__(self) -> str:
-        return (
-            f"Credential(username={self.username!r}, secret='***', "
-            f"identity_token={self.identity_token!r}, source={self.source!r})"
-        )
-
-    __str__ = __repr__
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-class _Helper:
-    """One ``docker-credential-<name>`` program and its four verbs."""
-
-    def __init__(self, name: str, kind: str, config: Path, timeout: float) -> None:
-        self.name = name
-        self.kind = kind  # "credHelper" or "credsStore": where the file named it
-        self.config = config
-        self.timeout = timeout
-
-    @property
-    def program(self) -> str:
-        return f"docker-credential-{self.name}"
-
-    @property
-    def source(self) -> str:
-        return f"{self.kind}:{self.name}"
-
-    def _remedy(self) -> str:
-        key = "credsStore" if self.kind == "credsStore" else "its credHelpers entry"
-        return (
-            f"install {self.program} and make sure it is on PATH, or remove {key} "
-            f"from {self.config}"
-        )
-
-    def _run(self, verb: str, payload: str) -> subprocess.CompletedProcess[str]:
-        path = shutil.which(self.program)
-        if path is None:
-            raise RegistryKitError(
-                f"{self.config} names the credential helper {self.program!r} "
-                f"({self.source}), but it is not on PATH; {self._remedy()}."
-            )
-        try:
-            # Only the verb goes in argv; the server URL and secrets go over stdin.
-            return run_tool([path, verb], timeout=self.timeout, input=payload)
-        except subprocess.TimeoutExpired:
-            raise RegistryKitError(
-                f"The credential helper {self.program} did not answer {verb!r} within "
-                f"{self.timeout:g} s (it may be waiting for a keychain prompt); unlock the "
-                f"keychain or {self._remedy()}."
-            ) from None
-        except OSError as exc:
-            raise RegistryKitError(
-                f"The credential helper {self.program} could not be started "
-                f"({exc.strerror or type(exc).__name__}); {self._remedy()}."
-            ) from None
-
-    def _failed(self, verb: str, proc: subprocess.CompletedProcess[str], *secrets: str) -> NoReturn:
-        # Helpers from docker-credential-helpers print their error on stdout.
-        detail = scrub_secrets((proc.stderr or "") + " " + (proc.stdout or ""), *secrets)
-        raise RegistryKitError(
-            f"The credential helper {self.program} failed on {verb!r} (exit "
-            f"{proc.returncode}): {detail or 'no message'}; fix the helper or "
-            f"{self._remedy()}."
-        )
-
-    @staticmethod
-    def _not_found(proc: subprocess.CompletedProcess[str]) -> bool:
-        return _NOT_FOUND in ((proc.stdout or "") + (proc.stderr or "")).lower()
-
-    def get(self, server: str) -> Credential | None:
-        logger.debug("asking %s for %s", self.program, server)
-        proc = self._run("get", server)
-        if proc.returncode != 0:
-            if self._not_found(proc):
-                return None
-            self._failed("get", proc)
-        try:
-            data = json.loads(proc.stdout)
-            username = str(data.get("Username") or "")
-            secret = str(data.get("Secret") or "")
-        except (ValueError, AttributeError):
-            # Never echo the output back: it is supposed to hold the secret.
-            raise RegistryKitError(
-                f"The credential helper {self.program} answered 'get' with something "
-                f"that is not the expected JSON; {self._remedy()}."
-            ) from None
-        if not secret:
-            return None
-        return Credential(
-            username=username,
-            secret=secret,
-            identity_token=username == _TOKEN_USERNAME,
-            source=self.source,
-        )
-
-    def store(self, server: str, username: str, secret: str) -> None:
-        logger.debug("storing the login for %s with %s", server, self.program)
-        payload = json.dumps({"ServerURL": server, "Username": username, "Secret": secret})
-        proc = self._run("store", payload)
-        if proc.returncode != 0:
-            self._failed("store", proc, secret)
-
-    def erase(self, server: str) -> bool:
-        """Erase ``server``'s login; False when the helper had none."""
-        logger.debug("erasing the login for %s from %s", server, self.program)
-        proc = self._run("erase", server)
-        if proc.returncode != 0:
-            if self._not_found(proc):
-                return False
-            self._failed("erase", proc)
-        return True
-
-    def list(self) -> dict[str, str]:
-        proc = self._run("list", "")
-        if proc.returncode != 0:
-            self._failed("list", proc)
-        try:
-            data = json.loads(proc.stdout or "{}")
-        except ValueError:
-            raise RegistryKitError(
-                f"The credential helper {self.program} answered 'list' with something "
-                f"that is not JSON; {self._remedy()}."
-            ) from None
-        if not isinstance(data, dict):
-            return {}
-        return {str(k): str(v) for k, v in data.items()}
-
-
-# --------------------------------------------------------------------------- the store
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -326,7 +88,7 @@ def _decode_entry(entry: Any) -> tuple[str, str, bool] | None:
             username, password = decoded.split(":", 1)
     token = entry.get("identitytoken")
     if isinstance(token, str) and token:
-        return (username or _TOKEN_USERNAME, token, True)
+        return (username or TOKEN_USERNAME, token, True)
     if password:
         return (username, password, False)
     return None
@@ -401,8 +163,8 @@ class CredentialStore:
             if doc is not None:
                 yield path, doc
 
-    def _helper(self, name: str, kind: str, config: Path) -> _Helper:
-        return _Helper(name, kind, config, self.helper_timeout)
+    def _helper(self, name: str, kind: str, config: Path) -> Helper:
+        return Helper(name, kind, config, self.helper_timeout)
 
     def _cred_helper_for(self, doc: dict[str, Any], host: str) -> str | None:
         helpers = doc.get("credHelpers")
@@ -480,7 +242,7 @@ class CredentialStore:
         # Replace any other spelling of the same host so only one entry remains.
         for other in [k for k in auths if _key_host(str(k)) == h and k != key]:
             del auths[other]
-        if username == _TOKEN_USERNAME:
+        if username == TOKEN_USERNAME:
             auths[key] = {"identitytoken": secret}
         else:
             raw = f"{username}:{secret}".encode()
@@ -651,7 +413,7 @@ class CredentialStore:
         return rows
 
     @staticmethod
-    def _safe_list(helper: _Helper) -> list[tuple[str, str]]:
+    def _safe_list(helper: Helper) -> list[tuple[str, str]]:
         try:
             return list(helper.list().items())
         except RegistryKitError as exc:

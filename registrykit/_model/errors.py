@@ -16,6 +16,9 @@ Every error is a ``RegistryKitError``; catch that to handle them all::
                               and the registry's ``errors[]`` codes
 
 Messages say what happened and the usual remedy. They never contain a secret.
+``retryable`` says whether the same request may succeed later (a rate limit,
+an overloaded or unreachable registry), like go-containerregistry's
+``Temporary()``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import datetime as _dt
 from typing import Any
 
 __all__ = [
+    "RETRYABLE_STATUSES",
     "AuthenticationError",
     "DigestMismatch",
     "InvalidReference",
@@ -36,6 +40,10 @@ __all__ = [
     "TLSError",
     "Unsupported",
 ]
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+"""HTTP statuses that mean "try again later": rate limited, bad gateway, overloaded,
+gateway timeout. Every retry (requests and streamed uploads) uses this set."""
 
 
 class RegistryKitError(Exception):
@@ -59,6 +67,11 @@ class RegistryKitError(Exception):
         self.status = status
         self.errors = list(errors or [])
         self.url = url
+
+    @property
+    def retryable(self) -> bool:
+        """Whether trying the same thing again later may succeed."""
+        return False
 
     @property
     def codes(self) -> list[str]:
@@ -95,6 +108,10 @@ class RateLimited(RegistryKitError):
         super().__init__(message, **kw)
         self.reset = reset
 
+    @property
+    def retryable(self) -> bool:
+        return True
+
 
 class TLSError(RegistryKitError):
     """The TLS handshake or certificate verification failed."""
@@ -105,7 +122,15 @@ class DigestMismatch(RegistryKitError):
 
 
 class RegistryUnavailable(RegistryKitError):
-    """The registry could not be reached (refused, DNS, timeout, 5xx)."""
+    """The registry could not be reached (refused, DNS, timeout) or failed (5xx).
+
+    Retryable unless the server answered a 5xx that waiting does not fix
+    (500 Internal Server Error, 501 Not Implemented, ...).
+    """
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status in RETRYABLE_STATUSES
 
 
 class RegistryError(RegistryKitError):

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import InvalidReference
+from .hosts import DOCKER_HUB, canonical_host
 
 __all__ = [
     "DOCKER_HUB",
@@ -34,18 +35,12 @@ __all__ = [
     "Reference",
     "parse_reference",
     "parse_repository",
-    "register_digest_algorithm",
     "validate_digest",
 ]
-
-DOCKER_HUB = "docker.io"
-"""The registry a reference without a domain names, as docker normalises it."""
 
 NAME_TOTAL_LENGTH_MAX = 255
 """distribution's limit on the name (domain and path, as written)."""
 
-_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io",
-                          "registry.hub.docker.com"})  # fmt: skip
 _OFFICIAL_PREFIX = "library/"
 _TAG_MAX = 128
 
@@ -56,12 +51,13 @@ _HOSTNAME_RE = re.compile(
 )
 _PORT_RE = re.compile(r"[0-9]+", re.ASCII)
 _TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
-_ALGORITHM_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*", re.ASCII)
 _HEX_RE = re.compile(r"[0-9a-f]+", re.ASCII)
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
-_BUILTIN_ALGORITHMS = {"sha256": 64, "sha512": 128}
-_DIGEST_ALGORITHMS: dict[str, int] = dict(_BUILTIN_ALGORITHMS)
+# The algorithms the OCI image spec registers, and their hex lengths. Nothing
+# else is accepted: a digest becomes a file name and a claim to verify, so
+# an algorithm we cannot compute must never get that far.
+_DIGEST_ALGORITHMS = {"sha256": 64, "sha512": 128}
 
 _COMPONENT_RULE = (
     "path components are lowercase letters and digits, separated by '.', '_', '__' "
@@ -89,32 +85,6 @@ def _error(reference: str, problem: str) -> InvalidReference:
     return InvalidReference(f"invalid image reference {_quote(reference)}: {problem}")
 
 
-def register_digest_algorithm(name: str, hex_length: int) -> None:
-    """Accept digests of another algorithm (for example ``blake3``, 64 hex digits).
-
-    Only sha256 and sha512 are known by default because those are the ones
-    the OCI image spec registers; a registry that uses something else is rare
-    enough that accepting it should be a deliberate choice.
-    """
-    if not isinstance(name, str) or not _ALGORITHM_RE.fullmatch(name):
-        raise InvalidReference(
-            f"invalid digest algorithm name {name!r}: use lowercase letters and digits, "
-            "optionally separated by '.', '+', '_' or '-'"
-        )
-    if isinstance(hex_length, bool) or not isinstance(hex_length, int) or hex_length < 1:
-        raise InvalidReference(
-            f"invalid hex length {hex_length!r} for digest algorithm {name!r}: "
-            "give a positive number of hex characters"
-        )
-    builtin = _BUILTIN_ALGORITHMS.get(name)
-    if builtin is not None and builtin != hex_length:
-        raise InvalidReference(
-            f"digest algorithm {name!r} is built in with {builtin} hex characters "
-            "and cannot be redefined"
-        )
-    _DIGEST_ALGORITHMS[name] = hex_length
-
-
 def _digest_problem(digest: str) -> str | None:
     """Say what is wrong with a digest, or None; shared by every caller that checks one."""
     if not digest:
@@ -129,8 +99,7 @@ def _digest_problem(digest: str) -> str | None:
     if algorithm not in _DIGEST_ALGORITHMS:
         return (
             f"unsupported digest algorithm {algorithm!r} in {_quote(digest)}: "
-            f"known algorithms are {known}; register others with "
-            "register_digest_algorithm()"
+            f"registrykit accepts only {known}"
         )
     length = _DIGEST_ALGORITHMS[algorithm]
     if _HEX_RE.fullmatch(hex_part) is None:
@@ -205,11 +174,6 @@ def _host_problem(domain: str) -> str | None:
     return None
 
 
-def _normalise_host(domain: str) -> str:
-    """Map Docker Hub's aliases to ``docker.io``, the name docker prints and stores."""
-    return DOCKER_HUB if domain.lower() in _HUB_ALIASES else domain
-
-
 def _looks_like_domain(component: str) -> bool:
     """Decide, as docker does, whether the first path component names a registry."""
     return (
@@ -273,7 +237,7 @@ class Reference:
             problem = _digest_problem(self.digest)
         if problem is not None:
             raise _error(shown, problem)
-        registry = _normalise_host(self.registry)
+        registry = canonical_host(self.registry)
         repository = self.repository
         if registry == DOCKER_HUB and "/" not in repository:
             repository = _OFFICIAL_PREFIX + repository

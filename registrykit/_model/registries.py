@@ -9,22 +9,24 @@ registry API's DELETE. Knowing the kind up front lets the rest of registrykit
 
 from __future__ import annotations
 
-import html
-import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .errors import InvalidReference
-from .reference import (
+from .hosts import (
     DOCKER_HUB,
-    Reference,
-    _host_problem,
-    _normalise_host,
-    parse_reference,
+    HUB_AUTH_KEY,
+    api_host,
+    canonical_host,
+    is_docker_hub,
+    is_loopback,
+    split_host,
 )
+from .reference import Reference, _host_problem, parse_reference
+from .render import Summary, Value
 
-__all__ = ["KINDS", "RegistryInfo", "determine_registry", "is_loopback"]
+__all__ = ["CLOUD_KINDS", "KINDS", "RegistryInfo", "determine_registry"]
 
 KINDS = (
     "dockerhub",
@@ -40,11 +42,9 @@ KINDS = (
 )
 """Every value ``RegistryInfo.kind`` can take."""
 
-_HUB_API_HOST = "registry-1.docker.io"
-_HUB_CREDENTIAL_KEY = "https://index.docker.io/v1/"
-_HUB_HOSTNAMES = frozenset(
-    {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
-)
+CLOUD_KINDS = ("ecr", "gcr", "artifact-registry", "acr")
+"""Kinds whose cloud CLI mints a short-lived password for ``login``."""
+
 _GHCR_HOSTNAMES = frozenset({"ghcr.io", "docker.pkg.github.com"})
 _ECR_RE = re.compile(
     r"(?P<account>[0-9]{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
@@ -52,7 +52,9 @@ _ECR_RE = re.compile(
 _ECR_PUBLIC_HOSTNAME = "public.ecr.aws"
 _ECR_PUBLIC_REGION = "us-east-1"  # ECR Public's auth API exists only there
 _ARTIFACT_RE = re.compile(r"(?P<region>[a-z0-9]+(?:-[a-z0-9]+)*)-docker\.pkg\.dev")
-_ACR_RE = re.compile(r"(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?:[a-z0-9.-]+\.)?azurecr\.(?:io|cn|us)")
+_ACR_RE = re.compile(
+    r"(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?:[a-z0-9.-]+\.)?azurecr\.(?:io|cn|us|de)"
+)
 
 _DISPLAY = {
     "dockerhub": "Docker Hub",
@@ -82,95 +84,44 @@ _ECR_PUBLIC_DOCS = "https://docs.aws.amazon.com/AmazonECR/latest/public/public-r
 
 
 @dataclass(frozen=True)
-class RegistryInfo:
-    """What registrykit knows about a registry before talking to it.
-
-    ``host`` is the normalised ``host[:port]`` as references use it,
-    ``api_host`` where the ``/v2/`` API is (they differ only for Docker Hub),
-    ``credential_key`` the key docker and podman use in their auth files, and
-    ``login_hint`` the command a person would run to log in.
-    """
+class RegistryInfo(Summary):
+    """What registrykit knows about a registry before talking to it."""
 
     host: str
+    """The normalised ``host[:port]``, as references use it."""
     kind: str
+    """One of :data:`KINDS`."""
     api_host: str
+    """Where the ``/v2/`` API answers (differs from ``host`` only for Docker Hub)."""
     login_hint: str
+    """The command a person would run to log in."""
     display_name: str
     credential_key: str
-    public: bool = False
+    """The key docker and podman use for this registry in their auth files."""
     region: str | None = None
     account: str | None = None
     registry_name: str | None = None
+    """The ACR registry name, from ``<name>.azurecr.io``."""
     docs_url: str | None = None
+    public: bool = False
+    """ECR Public, whose logins come from another API."""
     deletes_via_api: bool = True
 
     def __repr__(self) -> str:
         return f"RegistryInfo(host={self.host!r}, kind={self.kind!r}, api_host={self.api_host!r})"
 
-    def __str__(self) -> str:
-        lines = [f"{self.display_name} ({self.host})", f"  login: {self.login_hint}"]
-        if self.docs_url:
-            lines.append(f"  docs:  {self.docs_url}")
-        return "\n".join(lines)
+    def _title(self) -> str:
+        return f"{self.display_name} ({self.host})"
 
-    def _repr_html_(self) -> str:
-        """A small table for Jupyter, where the login hint is what people look for."""
-        rows = [
-            ("registry", self.display_name),
-            ("host", self.host),
+    def _rows(self) -> list[tuple[str, Value]]:
+        rows: list[tuple[str, Value]] = [
             ("kind", self.kind),
             ("API host", self.api_host),
             ("login", self.login_hint),
         ]
         if self.docs_url:
             rows.append(("docs", self.docs_url))
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'><code>{html.escape(v)}</code></td></tr>"
-            for k, v in rows
-        )
-        return f"<table>{body}</table>"
-
-
-def split_host(host: str) -> tuple[str, str | None]:
-    """Split ``host[:port]`` (IPv6 in brackets) into the bare host and the port."""
-    if host.startswith("["):
-        end = host.find("]")
-        if end == -1:
-            return host, None
-        rest = host[end + 1 :]
-        return host[1:end], (rest[1:] if rest.startswith(":") else None)
-    name, sep, port = host.partition(":")
-    return name, (port if sep else None)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host[:port]`` is this machine, where plain HTTP is acceptable.
-
-    Accepts ``localhost``, 127.0.0.0/8 and ``::1`` (bracketed, or bare without
-    a port), with or without a port. Anything unparsable is not loopback: the
-    transport relaxes TLS only for hosts this says yes to, so it must not
-    guess.
-    """
-    if not isinstance(host, str) or not host:
-        return False
-    try:
-        return _is_loopback_ip(ipaddress.ip_address(host))
-    except ValueError:
-        pass
-    name, _port = split_host(host)
-    if name.lower() == "localhost":
-        return True
-    try:
-        return _is_loopback_ip(ipaddress.ip_address(name))
-    except ValueError:
-        return False
-
-
-def _is_loopback_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped.is_loopback
-    return ip.is_loopback
+        return rows
 
 
 def _looks_like_host(s: str) -> bool:
@@ -226,13 +177,13 @@ def _host_from(ref_or_host: str | Reference) -> str:
         problem = _host_problem(netloc)
         if problem is not None:
             raise InvalidReference(f"invalid registry URL {s!r}: {problem}")
-        return _normalise_host(netloc)
+        return canonical_host(netloc)
     bare = s[:-1] if s.endswith("/") and s.count("/") == 1 else s
     if "/" not in bare and _looks_like_host(bare):
         problem = _host_problem(bare)
         if problem is not None:
             raise InvalidReference(f"invalid registry {s!r}: {problem}")
-        return _normalise_host(bare)
+        return canonical_host(bare)
     return parse_reference(s, default_tag=None).registry
 
 
@@ -309,7 +260,7 @@ def determine_registry(ref_or_host: str | Reference) -> RegistryInfo:
     account: str | None = None
     registry_name: str | None = None
     docs: str | None
-    if hostname in _HUB_HOSTNAMES:
+    if is_docker_hub(hostname):
         kind = "dockerhub"
     elif hostname in _GHCR_HOSTNAMES:
         kind = "ghcr"
@@ -338,10 +289,10 @@ def determine_registry(ref_or_host: str | Reference) -> RegistryInfo:
     return RegistryInfo(
         host=host,
         kind=kind,
-        api_host=_HUB_API_HOST if hub else host,
+        api_host=api_host(host),
         login_hint=_login_hint(kind, host, public, region, registry_name),
         display_name="Amazon ECR Public" if public else _DISPLAY[kind],
-        credential_key=_HUB_CREDENTIAL_KEY if hub else host,
+        credential_key=HUB_AUTH_KEY if hub else host,
         public=public,
         region=region,
         account=account,

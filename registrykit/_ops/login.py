@@ -8,19 +8,23 @@ docker and podman do: the host's credential helper, else the file's
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from .._client import Client, get_client
 from .._credentials.cloud import cloud_login_password
+from .._credentials.keychain import Login
 from .._model.errors import AuthenticationError
-from .._model.registries import RegistryInfo, determine_registry
+from .._model.registries import CLOUD_KINDS, determine_registry
+from .._model.render import Summary, Value
 
-_CLOUD_KINDS = ("ecr", "gcr", "artifact-registry", "acr")
+__all__ = ["LoginResult", "LogoutResult", "credential_records", "login", "logout"]
+
+_CLIENT_ONLY = "this client only (not stored)"
 
 
 @dataclass(frozen=True)
-class LoginResult:
+class LoginResult(Summary):
     """The outcome of ``rk.login``: where you are logged in, and where it is stored."""
 
     registry: str
@@ -28,18 +32,29 @@ class LoginResult:
     stored_in: str | None
     kind: str
     verified: bool = True
-    _info: RegistryInfo | None = field(default=None, repr=False, compare=False)
 
-    def __str__(self) -> str:
-        where = self.stored_in or "this client only (not stored)"
-        return f"Login succeeded: {self.username} @ {self.registry}\n  stored in: {where}"
+    def _title(self) -> str:
+        return f"Login succeeded: {self.username} @ {self.registry}"
 
-    def _repr_html_(self) -> str:
-        where = html.escape(self.stored_in or "this client only (not stored)")
-        return (
-            f"<b>&#10003; Logged in</b> as <code>{html.escape(self.username)}</code> to "
-            f"<code>{html.escape(self.registry)}</code><br>stored in: <code>{where}</code>"
-        )
+    def _rows(self) -> list[tuple[str, Value]]:
+        return [("stored in", self.stored_in or _CLIENT_ONLY)]
+
+
+class LogoutResult(list[str], Summary):
+    """Where ``rk.logout`` removed a login from: a list of files and helpers."""
+
+    def __init__(self, registry: str, removed: Iterable[str]) -> None:
+        super().__init__(removed)
+        self.registry = registry
+
+    def _title(self) -> str:
+        return f"Logged out of {self.registry}"
+
+    def _rows(self) -> list[tuple[str, Value]]:
+        return [("removed from", list(self) or "nowhere (no login found)")]
+
+    def __repr__(self) -> str:
+        return f"LogoutResult({self.registry!r}, {list(self)!r})"
 
 
 def login(
@@ -54,55 +69,43 @@ def login(
 
     For ECR, GCR/Artifact Registry and ACR, leaving out the password asks the
     cloud CLI (``aws``, ``gcloud``, ``az``) for a short-lived token.
-    ``store=False`` keeps the login in the client only.
+    ``store=False`` keeps the login in the client only. The client is
+    changed only after the registry accepted the login.
     """
     client = get_client(client)
     info = determine_registry(registry)
-    if password is None and info.kind in _CLOUD_KINDS:
-        username, password = cloud_login_password(
-            info.kind, info.host, region=info.region, registry_name=info.registry_name
-        )
+    if password is None and info.kind in CLOUD_KINDS:
+        username, password = cloud_login_password(info.kind, info.host)
     if not username or password is None or password == "":
         raise AuthenticationError(
             f"a username and password (or token) are needed to log in to {info.host}. "
             f"{info.login_hint}"
         )
-    probe = Client(
-        settings=client.settings,
-        insecure=client.insecure,
-        ca_bundle=client.ca_bundle,
-        cache_dir=None,
-        transport=client._transport,
-        logins={info.host: (username, password)},
-        auth_file=client.auth_file,
-    )
-    with probe:
-        try:
-            probe.registry(info.host).check_login()
-        except AuthenticationError as exc:
-            raise AuthenticationError(
-                f"{info.host} refused the login for {username!r}: check the username and the "
-                f"password or token (and that the token has not expired). {info.login_hint}",
-                status=exc.status,
-                errors=exc.errors,
-            ) from None
+    try:
+        client.verify_login(info.host, Login.of(username, password))
+    except AuthenticationError as exc:
+        raise AuthenticationError(
+            f"{info.host} refused the login for {username!r}: check the username and the "
+            f"password or token (and that the token has not expired). {info.login_hint}",
+            status=exc.status,
+            errors=exc.errors,
+        ) from None
     stored_in = None
     if store:
         stored_in = client.credentials.store(info.credential_key, username, password)
         client.remove_login(info.host)
     else:
         client.add_login(info.host, username, password)
-    client.auth.forget(info.api_host)
-    return LoginResult(info.host, username, stored_in, info.kind, _info=info)
+    return LoginResult(info.host, username, stored_in, info.kind)
 
 
-def logout(registry: str, *, client: Client | None = None) -> list[str]:
-    """Forget the login for ``registry`` everywhere it is stored; returns where."""
+def logout(registry: str, *, client: Client | None = None) -> LogoutResult:
+    """Forget the login for ``registry`` everywhere it is stored; says where."""
     client = get_client(client)
     info = determine_registry(registry)
     removed = client.credentials.erase(info.credential_key)
     client.remove_login(info.host)
-    return removed
+    return LogoutResult(info.host, removed)
 
 
 def credential_records(*, client: Client | None = None) -> list[dict[str, str]]:

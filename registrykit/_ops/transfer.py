@@ -17,7 +17,6 @@ Registry→registry, registry→disk and disk→registry all run through here:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import threading
@@ -38,15 +37,15 @@ from .._model.errors import (
 )
 from .._model.manifest import Descriptor, Index, Manifest, Platform, compute_digest, parse_manifest
 from .._stores.base import BlobOpener, Store
+from .._transport.retry import RetryPolicy
 
 __all__ = ["TransferPlan", "TransferStats", "plan_transfer", "preferred_platform", "run_transfer"]
 
 log = logging.getLogger(__name__)
 
-# A throttled (429/503) upload is restarted at most this often, waiting at most
-# this long in total, before the error reaches the caller.
-UPLOAD_ATTEMPTS = 4
-UPLOAD_MAX_WAIT = 60.0
+# A throttled or overloaded upload is restarted under the same policy (and the
+# same statuses) as the transport's request retries.
+UPLOAD_RETRY = RetryPolicy()
 
 # Below this many bytes to move, a progress bar is more noise than help.
 PROGRESS_MIN_BYTES = 16 * 1024 * 1024
@@ -320,23 +319,25 @@ def _move_blob(src: Store, dst: Store, blob: Descriptor, advance: Callable[[int]
 
 
 def _put_with_retry(dst: Store, blob: Descriptor, opener: BlobOpener) -> None:
-    """``blob_put``, waiting out 429/503 answers to the upload itself.
+    """``blob_put``, waiting out retryable answers (429, 502-504) to the upload itself.
 
     The transport retries replayable requests; a streamed upload body is not
     replayable there, so it is restarted here, from a freshly opened source.
-    A dropped connection is not retried: it surfaces as a clear error and a
-    re-run moves only the blobs still missing.
+    A dropped connection (no HTTP status) is not retried: it surfaces as a
+    clear error and a re-run moves only the blobs still missing.
     """
     waited = 0.0
-    for attempt in range(UPLOAD_ATTEMPTS):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             dst.blob_put(blob.digest, blob.size, opener)
             return
-        except (RateLimited, RegistryUnavailable) as exc:
-            if exc.status not in (429, 503) or attempt == UPLOAD_ATTEMPTS - 1:
+        except RegistryKitError as exc:
+            if exc.status is None or not exc.retryable:
                 raise
             delay = _retry_delay(exc, attempt)
-            if waited + delay > UPLOAD_MAX_WAIT:
+            if not UPLOAD_RETRY.allows(attempt, waited, delay):
                 raise
             log.debug(
                 "upload of %s throttled (%s); retrying in %.1fs", blob.digest, exc.status, delay
@@ -346,10 +347,8 @@ def _put_with_retry(dst: Store, blob: Descriptor, opener: BlobOpener) -> None:
 
 
 def _retry_delay(exc: RegistryKitError, attempt: int) -> float:
-    reset = getattr(exc, "reset", None)
-    if isinstance(reset, dt.datetime):
-        return max(0.0, (reset - dt.datetime.now(dt.UTC)).total_seconds())
-    return float(0.5 * 2**attempt)
+    reset = exc.reset if isinstance(exc, RateLimited) else None
+    return UPLOAD_RETRY.delay(attempt, reset)
 
 
 def _tap(chunks: Iterable[bytes], advance: Callable[[int], None]) -> Iterator[bytes]:

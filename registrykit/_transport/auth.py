@@ -17,13 +17,14 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 
 import httpx
 
+from .._credentials.keychain import Keychain, Login
 from .._model.errors import AuthenticationError, RegistryError
-from .._model.registries import is_loopback, split_host
+from .._model.hosts import is_loopback, split_host
 from .errors import registry_errors
 from .http import TransportPolicy
 
@@ -36,21 +37,6 @@ SCOPES_EXTENSION = "registrykit.scopes"
 _MIN_TOKEN_LIFETIME = 60  # seconds, the distribution spec's default for expires_in
 _PATH_RE = re.compile(r"^/v2/(?P<name>.+?)/(?:manifests|blobs|tags|referrers)(?:/|$)")
 _CHALLENGE_RE = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,]+))')
-
-
-@dataclass(frozen=True)
-class Login:
-    """What the auth flow needs from a stored credential."""
-
-    username: str
-    secret: str = field(repr=False)
-    identity_token: bool = False
-
-    def __repr__(self) -> str:
-        return f"Login(username={self.username!r}, secret=***)"
-
-
-CredentialLookup = Callable[[str], Login | None]
 
 
 @dataclass(frozen=True)
@@ -96,11 +82,12 @@ class RegistryAuth(httpx.Auth):
     """Registry authentication for every host a ``Client`` talks to.
 
     One instance serves all hosts and threads: tokens are keyed by host and
-    scope, never shared across either.
+    scope, never shared across either. Credentials come from ``keychain``,
+    which is passed down (go-containerregistry's ``authn.Keychain``).
     """
 
-    def __init__(self, lookup: CredentialLookup, policy: TransportPolicy) -> None:
-        self._lookup = lookup
+    def __init__(self, keychain: Keychain, policy: TransportPolicy) -> None:
+        self._keychain = keychain
         self._policy = policy
         self._lock = threading.Lock()
         self._challenges: dict[str, Challenge] = {}
@@ -181,7 +168,7 @@ class RegistryAuth(httpx.Auth):
                 url.netloc.decode("ascii"),
             )
             return None
-        return self._lookup(url.netloc.decode("ascii"))
+        return self._keychain.resolve(url.netloc.decode("ascii"))
 
     def _fetch_token(
         self, registry_url: httpx.URL, challenge: Challenge, scopes: list[str]

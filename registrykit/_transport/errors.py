@@ -15,17 +15,7 @@ from typing import Any
 
 import httpx
 
-from .._model.errors import (
-    AuthenticationError,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    RegistryError,
-    RegistryKitError,
-    RegistryUnavailable,
-    TLSError,
-    Unsupported,
-)
+from .._model import errors as err
 
 _NOT_FOUND_CODES = {"NAME_UNKNOWN", "MANIFEST_UNKNOWN", "BLOB_UNKNOWN", "BLOB_UPLOAD_UNKNOWN"}
 
@@ -91,7 +81,7 @@ def raise_for_response(response: httpx.Response, what: str, *, host: str | None 
     suffix = f" ({detail})" if detail else ""
 
     if status == 401 or "UNAUTHORIZED" in codes:
-        raise AuthenticationError(
+        raise err.AuthenticationError(
             f"{registry} refused access to {what}: authentication required{suffix}. "
             f"Log in with rk.login({registry!r}, username, password) (or docker/podman "
             "login); if you are logged in, check that the token has not expired and "
@@ -99,7 +89,7 @@ def raise_for_response(response: httpx.Response, what: str, *, host: str | None 
             **kw,
         )
     if status == 403 or "DENIED" in codes:
-        raise PermissionDenied(
+        raise err.PermissionDenied(
             f"{registry} denied {what}{suffix}. The credentials are valid but lack the "
             "permission: check the token's scope (e.g. write:packages, push rights) and "
             "your access to the namespace; the repository may need creating first.",
@@ -108,32 +98,32 @@ def raise_for_response(response: httpx.Response, what: str, *, host: str | None 
     if status == 429 or "TOOMANYREQUESTS" in codes:
         reset = retry_after(response)
         when = f" until {reset:%Y-%m-%d %H:%M:%S} UTC" if reset else ""
-        raise RateLimited(
+        raise err.RateLimited(
             f"{registry} is rate-limiting requests{when}{suffix}. Wait and retry; on "
             "Docker Hub, logging in raises the pull limit (or use a registry mirror).",
             reset=reset,
             **kw,
         )
     if status == 404 or codes & _NOT_FOUND_CODES:
-        raise NotFound(
+        raise err.NotFound(
             f"{what} not found on {registry}{suffix}. Check the repository name and tag "
             "(rk.catalog / rk.tags list what exists) and that the image was pushed.",
             **kw,
         )
     if status == 405 or "UNSUPPORTED" in codes:
-        raise Unsupported(
+        raise err.Unsupported(
             f"{registry} does not support this operation on {what}{suffix}. "
             "For deletes on a distribution registry set storage.delete.enabled: true "
             "(REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it.",
             **kw,
         )
-    if status in (502, 503, 504):
-        raise RegistryUnavailable(
+    if status >= 500:
+        raise err.RegistryUnavailable(
             f"{registry} is unavailable (HTTP {status}) while accessing {what}{suffix}. "
             "Retry later; check the registry's health.",
             **kw,
         )
-    raise RegistryError(f"{registry} answered HTTP {status} for {what}{suffix}", **kw)
+    raise err.RegistryError(f"{registry} answered HTTP {status} for {what}{suffix}", **kw)
 
 
 def _is_certificate_error(exc: BaseException) -> bool:
@@ -173,26 +163,26 @@ def is_plain_http_answer(exc: BaseException) -> bool:
     return False
 
 
-def transport_error(exc: httpx.TransportError, host: str) -> RegistryKitError:
+def transport_error(exc: httpx.TransportError, host: str) -> err.RegistryKitError:
     """Map an httpx transport failure to RegistryUnavailable or TLSError."""
     if _is_certificate_error(exc):
-        return TLSError(
+        return err.TLSError(
             f"TLS certificate verification failed for {host}: {_reason(exc)}. Add the "
             "registry's CA with rk.Client(ca_bundle='ca.pem') or place it in "
             f"/etc/docker/certs.d/{host}/ca.crt; only for a test registry, name it "
             f"insecure with rk.Client(insecure=[{host!r}]).",
         )
     if isinstance(exc, httpx.ConnectError) and "SSL" in str(exc).upper():
-        return TLSError(
+        return err.TLSError(
             f"TLS handshake with {host} failed: {_reason(exc)}. If the registry serves "
             f"plain http, name it insecure: rk.Client(insecure=[{host!r}]).",
         )
     if isinstance(exc, httpx.TimeoutException):
-        return RegistryUnavailable(
+        return err.RegistryUnavailable(
             f"{host} timed out ({type(exc).__name__}). Check the network and that the "
             "registry is up; large transfers may need a longer timeout.",
         )
-    return RegistryUnavailable(
+    return err.RegistryUnavailable(
         f"cannot reach {host}: {_reason(exc)}. Check the host name and port, that the "
         "registry is running, and your network or proxy settings.",
     )

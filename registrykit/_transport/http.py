@@ -3,32 +3,31 @@
 The policy (``TransportPolicy``) answers three questions for a host: may it
 be spoken to over plain http, how is its certificate verified, and may
 credentials go to it. ``build_http_client`` makes the one ``httpx.Client``
-that every registry shares, so connections are pooled across requests.
+that every registry shares, so connections are pooled across requests, and
+``SchemeProbe`` finds out whether a host that may speak plain http does.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import ssl
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 
-from .._model.registries import is_loopback, split_host
+from .._model.hosts import is_loopback, split_host
 from .._version import __version__
-from .errors import retry_after
+from .errors import is_plain_http_answer, retry_after, transport_error
+from .retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"registrykit/{__version__}"
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 _CERTS_D = ("/etc/docker/certs.d", "/etc/containers/certs.d")
 
@@ -136,15 +135,8 @@ class HostTransport(httpx.BaseTransport):
             transport.close()
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    max_wait: float = 60.0  # total seconds spent waiting across retries
-    backoff: float = 0.5
-
-
 class RetryTransport(httpx.BaseTransport):
-    """Retry connection failures and 429/502/503/504, honouring Retry-After.
+    """Retry refused connections and the policy's statuses, honouring Retry-After.
 
     Only requests whose body can be sent again are retried: a streamed upload
     body is consumed by the first attempt, and the caller resumes those.
@@ -155,24 +147,24 @@ class RetryTransport(httpx.BaseTransport):
         self._policy = policy or RetryPolicy()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        policy = self._policy
         replayable = _replayable(request)
         waited = 0.0
         attempt = 0
         while True:
             attempt += 1
-            last = attempt >= self._policy.attempts or not replayable
-            backoff = self._policy.backoff * 2 ** (attempt - 1)
             try:
                 response = self._inner.handle_request(request)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if last or _is_tls_failure(exc) or waited + backoff > self._policy.max_wait:
+                delay = policy.delay(attempt)
+                retry = replayable and not _is_tls_failure(exc)
+                if not retry or not policy.allows(attempt, waited, delay):
                     raise
-                delay = backoff
             else:
-                if response.status_code not in RETRY_STATUSES or last:
+                if response.status_code not in policy.statuses or not replayable:
                     return response
-                delay = _delay(response, backoff)
-                if waited + delay > self._policy.max_wait:
+                delay = policy.delay(attempt, retry_after(response))
+                if not policy.allows(attempt, waited, delay):
                     return response  # the caller reports it (RateLimited / unavailable)
                 response.close()
             log.debug(
@@ -197,11 +189,43 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return "SSL" in str(exc).upper() or "CERTIFICATE" in str(exc).upper()
 
 
-def _delay(response: httpx.Response, fallback: float) -> float:
-    when = retry_after(response)
-    if when is None:
-        return fallback
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+class SchemeProbe:
+    """https, unless a host may use plain http and turns out to speak it; remembered per host.
+
+    Only a TLS handshake answered in plain http falls back; a certificate
+    error never does (an insecure host may also fall back after a handshake
+    failure, as docker does for its insecure registries).
+    """
+
+    def __init__(self, policy: TransportPolicy) -> None:
+        self._policy = policy
+        self._lock = threading.Lock()
+        self._schemes: dict[str, str] = {}
+
+    def scheme(self, http: httpx.Client, api_host: str) -> str:
+        if not self._policy.allows_plain_http(api_host):
+            return "https"
+        with self._lock:
+            known = self._schemes.get(api_host)
+        if known:
+            return known
+        scheme = "https"
+        try:
+            # Anonymous, with the client's own timeout (a slow lab host is not a dead one).
+            http.get(f"https://{api_host}/v2/", auth=None).close()
+        except httpx.TransportError as exc:
+            if is_plain_http_answer(exc):
+                scheme = "http"
+            elif isinstance(exc, httpx.ConnectError) and "SSL" in str(exc).upper():
+                if not self._policy.is_insecure(api_host):
+                    raise transport_error(exc, api_host) from None
+                scheme = "http"
+            else:
+                raise transport_error(exc, api_host) from None
+        log.debug("%s speaks %s", api_host, scheme)
+        with self._lock:
+            self._schemes[api_host] = scheme
+        return scheme
 
 
 def build_http_client(
@@ -221,7 +245,3 @@ def build_http_client(
         headers={"User-Agent": USER_AGENT},
         follow_redirects=True,
     )
-
-
-def join_scopes(scopes: Iterable[str]) -> str:
-    return " ".join(sorted(set(scopes)))

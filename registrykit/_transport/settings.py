@@ -1,38 +1,27 @@
-"""What container tooling is installed, and the registry settings it configures.
+"""The registry settings container tools configure, read the way they read them.
 
-registrykit needs no daemon, but people compare what it does with the
-``docker``/``podman``/``skopeo`` commands they know, and those tools' settings
-(insecure registries, mirrors, blocked registries, short-name search) should
-mean the same thing here. :func:`detect_runtime` reports versions and the auth
-files in effect; :func:`load_registry_settings` reads ``registries.conf``
-(containers/image, v1 and v2 formats, with drop-ins) and docker's
-``daemon.json``.
+People compare what registrykit does with the ``docker``/``podman``/``skopeo``
+commands they know, and those tools' settings (insecure registries, mirrors,
+blocked registries, short-name search) should mean the same thing here.
+:func:`load_registry_settings` reads ``registries.conf`` (containers/image,
+v1 and v2 formats, with drop-ins) and docker's ``daemon.json``.
 """
 
 from __future__ import annotations
 
-import html
 import ipaddress
 import json
 import logging
 import os
-import re
-import shutil
-import subprocess
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._credentials.store import CredentialStore, run_tool
+from .._model.hosts import normalize_location, split_host, strip_scheme
 
-__all__ = [
-    "RegistrySettings",
-    "RuntimeInfo",
-    "detect_runtime",
-    "load_registry_settings",
-]
+__all__ = ["RegistrySettings", "load_registry_settings"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,44 +29,9 @@ logger = logging.getLogger(__name__)
 _SYSTEM_CONTAINERS_DIR = Path("/etc/containers")
 _SYSTEM_DOCKER_DIR = Path("/etc/docker")
 
-_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
-_VERSION_RE = re.compile(r"\bversion\s+v?(\d+(?:\.\d+)*[0-9A-Za-z.+~-]*)", re.IGNORECASE)
-_ANY_VERSION_RE = re.compile(r"\b(\d+\.\d+(?:\.\d+)*[0-9A-Za-z.+~-]*)")
-
-
-# --------------------------------------------------------------------------- settings
-
 
 def _strip_scheme(value: str) -> str:
-    v = value.strip()
-    for scheme in ("https://", "http://"):
-        if v.lower().startswith(scheme):
-            v = v[len(scheme) :]
-            break
-    return v.rstrip("/")
-
-
-def _normalize_registry(value: str) -> str:
-    """``index.docker.io/library`` → ``docker.io/library``; scheme and trailing slash dropped."""
-    v = _strip_scheme(value)
-    host, sep, rest = v.partition("/")
-    if host.lower() in _DOCKER_HUB_ALIASES:
-        host = "docker.io"
-    return host + sep + rest
-
-
-def _split_host_port(host: str) -> tuple[str, str | None]:
-    """``myreg:5000`` → (``myreg``, ``5000``); handles ``[::1]:5000`` and bare IPv6."""
-    h = host.strip().lower()
-    if h.startswith("["):
-        end = h.find("]")
-        if end != -1:
-            rest = h[end + 1 :]
-            return h[1:end], rest[1:] if rest.startswith(":") else None
-    if h.count(":") == 1:
-        name, port = h.split(":")
-        return name, port
-    return h, None
+    return strip_scheme(value).rstrip("/")
 
 
 def _dedup(items: Iterable[str]) -> tuple[str, ...]:
@@ -107,7 +61,7 @@ class RegistrySettings:
         port; a CIDR entry covers IP hosts in its range; ``*.example.com``
         covers subdomains.
         """
-        name, port = _split_host_port(_strip_scheme(host).split("/", 1)[0])
+        name, port = split_host(_strip_scheme(host).split("/", 1)[0].lower())
         try:
             ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(name)
         except ValueError:
@@ -124,7 +78,7 @@ class RegistrySettings:
                     if ip is not None and ip.version == net.version and ip in net:
                         return True
                     continue
-            e_name, e_port = _split_host_port(e)
+            e_name, e_port = split_host(e)
             # "*.example.com" covers subdomains, as a registries.conf prefix does.
             wildcard = e_name.startswith("*.")
             matched = name.endswith(e_name[1:]) if wildcard else e_name == name
@@ -227,15 +181,15 @@ class _Builder:
                 mirrors.setdefault(prefix, []).append(loc)
                 if mirror_insecure:
                     insecure.append(loc)
-        insecure += [_normalize_registry(i) for i in self.v1_insecure]
+        insecure += [normalize_location(i) for i in self.v1_insecure]
         insecure += self.docker_insecure
-        blocked += [_normalize_registry(b) for b in self.v1_blocked]
+        blocked += [normalize_location(b) for b in self.v1_blocked]
         if self.docker_mirrors:
             mirrors.setdefault("docker.io", []).extend(self.docker_mirrors)
         return RegistrySettings(
             insecure=_dedup(insecure),
             mirrors={k: _dedup(v) for k, v in mirrors.items()},
-            unqualified_search=_dedup(_normalize_registry(s) for s in self.search or []),
+            unqualified_search=_dedup(normalize_location(s) for s in self.search or []),
             blocked=_dedup(blocked),
             sources=_dedup(self.sources),
         )
@@ -259,8 +213,8 @@ def _registry_entry(table: dict[str, Any]) -> dict[str, Any]:
             raise ValueError("a [[registry.mirror]] needs a string location")
         mirror_list.append((_strip_scheme(m["location"]), bool(m.get("insecure", False))))
     return {
-        "prefix": _normalize_registry(prefix),
-        "location": _normalize_registry(location) if location else "",
+        "prefix": normalize_location(prefix),
+        "location": normalize_location(location) if location else "",
         "insecure": bool(table.get("insecure", False)),
         "blocked": bool(table.get("blocked", False)),
         "mirrors": mirror_list,
@@ -329,112 +283,3 @@ def load_registry_settings(
     for p in _default_daemon_json() if daemon_json is None else map(Path, daemon_json):
         builder.add_daemon_json(p)
     return builder.build()
-
-
-# --------------------------------------------------------------------------- runtime
-
-
-def _parse_version(text: str) -> str | None:
-    """``Docker version 28.2.2, build e6534b4`` → ``28.2.2``."""
-    m = _VERSION_RE.search(text) or _ANY_VERSION_RE.search(text)
-    return m.group(1).rstrip(".,") if m else None
-
-
-def _tool_version(name: str, timeout: float) -> str | None:
-    """``NAME --version`` parsed; None when absent, failing, hanging or unparsable."""
-    path = shutil.which(name)
-    if path is None:
-        return None
-    try:
-        proc = run_tool([path, "--version"], timeout=timeout)
-    except subprocess.TimeoutExpired:
-        logger.warning("%s --version did not answer within %g s", name, timeout)
-        return None
-    except OSError as exc:
-        logger.warning("cannot run %s --version: %s", name, exc)
-        return None
-    if proc.returncode != 0:
-        logger.info("%s --version exited %d", name, proc.returncode)
-        return None
-    return _parse_version(proc.stdout or proc.stderr or "")
-
-
-@dataclass(frozen=True, repr=False)
-class RuntimeInfo:
-    """The container tools on PATH, their versions, auth files and registry settings."""
-
-    runtime: str | None
-    docker: str | None
-    podman: str | None
-    skopeo: str | None
-    auth_files: tuple[str, ...] = ()
-    settings: RegistrySettings = field(default_factory=RegistrySettings)
-
-    @property
-    def commands(self) -> dict[str, str]:
-        """The commands a person would run to see the same versions."""
-        known = {
-            "docker": "docker version",
-            "podman": "podman version",
-            "skopeo": "skopeo --version",
-        }
-        return {tool: cmd for tool, cmd in known.items() if getattr(self, tool) is not None}
-
-    def _rows(self) -> list[tuple[str, str]]:
-        s = self.settings
-        mirrors = "; ".join(f"{k} -> {', '.join(v)}" for k, v in s.mirrors.items())
-        return [
-            ("runtime", self.runtime or "none"),
-            ("docker", self.docker or "not found"),
-            ("podman", self.podman or "not found"),
-            ("skopeo", self.skopeo or "not found"),
-            ("auth files", ", ".join(self.auth_files) or "none"),
-            ("insecure registries", ", ".join(s.insecure) or "none"),
-            ("mirrors", mirrors or "none"),
-            ("search registries", ", ".join(s.unqualified_search) or "none"),
-            ("blocked registries", ", ".join(s.blocked) or "none"),
-        ]
-
-    def __repr__(self) -> str:
-        rows = self._rows()
-        width = max(len(k) for k, _ in rows)
-        return "RuntimeInfo\n" + "\n".join(f"  {k + ':':<{width + 1}} {v}" for k, v in rows)
-
-    __str__ = __repr__
-
-    def _repr_html_(self) -> str:
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
-            for k, v in self._rows()
-        )
-        return f"<table><caption>RuntimeInfo</caption>{body}</table>"
-
-
-def detect_runtime(*, timeout: float = 5.0) -> RuntimeInfo:
-    """Find docker, podman and skopeo on PATH and read the registry settings.
-
-    ``runtime`` is ``docker`` when a docker CLI is present, else ``podman``;
-    ``CONTAINER_RUNTIME=podman`` (or ``docker``) picks that one when present.
-    A missing, failing or hanging tool is reported as None, never raised.
-    """
-    versions = {name: _tool_version(name, timeout) for name in ("docker", "podman", "skopeo")}
-    present = {name for name in ("docker", "podman") if shutil.which(name) is not None}
-    preferred = os.environ.get("CONTAINER_RUNTIME", "").strip().lower()
-    if preferred in present:
-        runtime: str | None = preferred
-    elif "docker" in present:
-        runtime = "docker"
-    elif "podman" in present:
-        runtime = "podman"
-    else:
-        runtime = None
-    auth_files = tuple(str(p) for p in CredentialStore().read_paths())
-    return RuntimeInfo(
-        runtime=runtime,
-        docker=versions["docker"],
-        podman=versions["podman"],
-        skopeo=versions["skopeo"],
-        auth_files=auth_files,
-        settings=load_registry_settings(),
-    )

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from .._client import Client
 from .._model.registries import determine_registry
 from .._model.units import human_size
-from .._transport.settings import detect_runtime
+from .._ops.runtime import detect_runtime
 from . import samples
 from .local import LocalRegistry
 
