@@ -27,9 +27,9 @@ def test_warm_listing_costs_a_tag_list_and_heads(registry, push_fixtures, tmp_pa
     repo = pushed["multi"][0].rsplit(":", 1)[0]
     cold, warm = Counting(), Counting()
     with rk.Client(cache_dir=tmp_path, transport=cold) as client:
-        first = tag_records(client, repo)
+        first = tag_records(repo, client=client)
     with rk.Client(cache_dir=tmp_path, transport=warm) as client:
-        second = tag_records(client, repo)
+        second = tag_records(repo, client=client)
     assert first == second
     assert [r.platform for r in first] == ["linux/amd64", "linux/arm64/v8"]
     # Cold: the index by tag, two platform manifests, two configs; no HEAD needed.
@@ -49,7 +49,7 @@ def test_each_digest_is_fetched_once_across_tags(registry, tmp_path):
         samples.push(registry, [s for s in samples.webapp()], client=client)
     counting = Counting()
     with rk.Client(cache_dir=None, transport=counting) as client:
-        records = tag_records(client, f"{registry.host}/samples/webapp")
+        records = tag_records(f"{registry.host}/samples/webapp", client=client)
     assert len(records) == 9  # 5 releases + latest, stable, date, git-sha on v1.4.0
     # 5 distinct manifests, but 9 tags: the sibling tags' GETs return the same digest,
     # while configs are fetched once per distinct digest.

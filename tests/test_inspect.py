@@ -9,14 +9,8 @@ import pytest
 
 import registrykit as rk
 from registrykit._model.units import human_size
-from registrykit._ops.inspect import (
-    ImageInfo,
-    config,
-    inspect,
-    manifest,
-    rate_limit,
-    search_records,
-)
+from registrykit._ops.inspect import ImageInfo, config, inspect, manifest
+from registrykit._ops.vendors import rate_limit, search_records
 from registrykit._transport.http import RetryPolicy
 from registrykit.frames import listing
 
