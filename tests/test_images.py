@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 import httpx
+import pytest
 
 import registrykit as rk
+from registrykit._model.platform import choose_platform, platform_matches
 from registrykit._ops.listing import tag_records
+from registrykit._ops.progress import REQUEST_THRESHOLD, bar
 
 
 class Counting(httpx.BaseTransport):
@@ -54,3 +57,36 @@ def test_each_digest_is_fetched_once_across_tags(registry, tmp_path):
     # 5 distinct manifests, but 9 tags: the sibling tags' GETs return the same digest,
     # while configs are fetched once per distinct digest.
     assert counting.calls[("GET", "blob")] == 5
+
+
+def test_one_platform_rule() -> None:
+    amd, arm = rk.Platform("linux", "amd64"), rk.Platform("linux", "arm64", "v8")
+    assert choose_platform([arm, amd]) == amd
+    assert choose_platform([arm]) == arm
+    assert choose_platform([]) is None
+    assert platform_matches(None, None) and platform_matches("linux/arm64", arm)
+    assert not platform_matches("linux/amd64", arm) and not platform_matches("linux/amd64", None)
+
+
+def test_progress_is_auto_on_or_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+
+    class FakeBar:
+        def __init__(self, total: int, **kw: object) -> None:
+            made.append(total)
+            self.n = 0
+
+        def update(self, n: int) -> None:
+            self.n += n
+
+        def close(self) -> None:
+            made.append(-1)
+
+    monkeypatch.setattr("tqdm.auto.tqdm", FakeBar)
+    bar(REQUEST_THRESHOLD, "small")(1)  # auto: too small for a bar
+    bar(100, "big", progress=False)(1)
+    assert made == []
+    advance = bar(REQUEST_THRESHOLD + 1, "big")
+    advance(REQUEST_THRESHOLD + 1)
+    bar(1, "asked", progress=True)(1)
+    assert made == [REQUEST_THRESHOLD + 1, -1, 1, -1]
