@@ -79,8 +79,8 @@ class FileVersion:
     layer_digest: str
     kind: str
     visible: bool = False
-    link_target: str | None = None
     mode: int = 0
+    link_target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ def decompressed(chunks: Iterable[bytes], media_type: str) -> io.BufferedReader:
     """
     magic, stream = _peek(iter(chunks))
     if mt.is_zstd_layer(media_type) or magic.startswith(_ZSTD_MAGIC):
-        import zstandard
+        import zstandard  # loaded only when a zstd layer turns up
 
         raw = io.BufferedReader(_ChunkReader(stream), buffer_size=_TAR_BUFSIZE)
         reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)

@@ -202,6 +202,6 @@ def parse_object(raw: bytes, what: str) -> dict[str, Any]:
         value = json.loads(raw)
     except ValueError as exc:
         raise RegistryError(f"the {what} is not JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise RegistryError(f"the {what} is not a JSON object")
-    return value
+    if isinstance(value, dict):
+        return value
+    raise RegistryError(f"the {what} is not a JSON object")

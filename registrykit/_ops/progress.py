@@ -43,7 +43,7 @@ def bar(
     """
     if not _wanted(progress, total, threshold):
         return lambda _n: None
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # on first bar: picking the notebook or terminal bar is slow
 
     in_bytes = unit == "B"  # bytes read as KiB/MiB, requests as plain counts
     shown = tqdm(
