@@ -256,6 +256,7 @@ def test_reads_from_disk_equal_reads_from_the_registry(
     assert config(local, client=client) == config(remote, client=client)
     for frame in (listing.layers, listing.history, listing.files):
         pd.testing.assert_frame_equal(frame(local, client=client), frame(remote, client=client))
+    assert set(listing.diff(local, remote, client=client)["status"]) == {"common"}
     wasted = listing.waste(local, client=client).attrs
     assert wasted == listing.waste(remote, client=client).attrs
 

@@ -35,7 +35,9 @@ from .._model.manifest import (
 from .._model.platform import platform_matches, preferred_platform
 from .._model.reference import Reference, parse_repository
 from .._registry.api import MAX_MANIFEST_SIZE
+from .._stores.archive import ArchiveReader
 from .._stores.base import RegistryStore, Store
+from .._stores.layout import LayoutStore
 from .._stores.open import Location, open_store, parse_location
 from .progress import ProgressArg, bar
 
@@ -117,13 +119,13 @@ def open_image(image: str | Reference, *, client: Client | None = None) -> Itera
             name = str(Location(location.transport, location.path))
             yield ImageSource(store, location.tag or _only_entry(store, name), name)
     finally:
-        close = getattr(store, "close", None)
-        if close is not None:
-            close()  # an ArchiveReader keeps its tarball open
+        if isinstance(store, ArchiveReader):
+            store.close()  # it keeps its tarball open
 
 
 def _only_entry(store: Store, name: str) -> str:
-    entries: list[Descriptor] = list(getattr(store, "entries", list)())
+    """The digest of the one image a layout or archive holds (no tag needed to name it)."""
+    entries = store.entries() if isinstance(store, LayoutStore | ArchiveReader) else []
     if len(entries) == 1:
         return entries[0].digest
     have = ", ".join(store.tags()) or "no tagged entries"
