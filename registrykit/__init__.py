@@ -27,7 +27,7 @@ from ._model.reference import Reference, parse_reference, parse_repository
 from ._model.registries import RegistryInfo, determine_registry
 from ._ops.copy import copy
 from ._ops.delete import delete
-from ._ops.inspect import ImageInfo, RateLimit, config, inspect, manifest, rate_limit
+from ._ops.inspect import ImageInfo, config, inspect, manifest
 from ._ops.login import LoginResult, LogoutResult, credential_records, login, logout
 from ._ops.pushpull import pull, push
 from ._ops.results import (
@@ -43,6 +43,7 @@ from ._ops.retention import apply
 from ._ops.runtime import RuntimeInfo, detect_runtime
 from ._ops.sync import sync
 from ._ops.tagging import tag
+from ._ops.vendors import RateLimit, rate_limit
 from ._registry.api import RegistryClient
 from ._transport.settings import RegistrySettings
 from ._version import __version__

@@ -11,9 +11,11 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import pathlib
 import tarfile
 import tracemalloc
 
+import pandas as pd
 import pytest
 
 import registrykit as rk
@@ -188,3 +190,35 @@ def test_large_layer_streams_with_flat_memory(registry: rk.LocalRegistry) -> Non
     assert df[df["kind"] == "file"]["size"].tolist() == [SIZE]
     # About 10 MiB of 1 MiB buffers whatever the layer size; well under the layer.
     assert peak < 16 * 1024 * 1024, f"peak {peak} bytes while listing a {SIZE} byte layer"
+
+
+@pytest.mark.parametrize("fmt", ["oci", "docker-archive"])
+def test_files_and_waste_read_a_pulled_copy(
+    fmt: str, image: str, client: rk.Client, tmp_path: pathlib.Path
+) -> None:
+    path = tmp_path / ("layout" if fmt == "oci" else "image.tar")
+    rk.pull(image, path, format=fmt, client=client)  # type: ignore[arg-type]
+    local = f"{fmt}:{path}:1"
+    pd.testing.assert_frame_equal(
+        listing.files(local, client=client), listing.files(image, client=client)
+    )
+    assert listing.waste(local, client=client).attrs["wasted_bytes"] == WASTED
+
+
+def test_files_progress_counts_every_compressed_byte(
+    image: str, client: rk.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registrykit._ops import filesystem, progress
+
+    seen: list[tuple[int, bool | None]] = []
+    advanced: list[int] = []
+
+    def recording_bar(total: int, desc: str, **kw: object) -> progress.Advance:
+        seen.append((total, kw["progress"]))  # type: ignore[arg-type]
+        return advanced.append
+
+    monkeypatch.setattr(filesystem, "bar", recording_bar)
+    listing.files(image, client=client, progress=True)
+    layers = listing.layers(image, client=client)
+    assert seen == [(int(layers["size"].sum()), True)]
+    assert sum(advanced) == seen[0][0]

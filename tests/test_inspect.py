@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 import registrykit as rk
 from registrykit._model.units import human_size
-from registrykit._ops.inspect import (
-    ImageInfo,
-    config,
-    inspect,
-    manifest,
-    rate_limit,
-    search_records,
-)
+from registrykit._ops.inspect import ImageInfo, config, inspect, manifest
+from registrykit._ops.vendors import rate_limit, search_records
 from registrykit._transport.http import RetryPolicy
 from registrykit.frames import listing
 
@@ -225,3 +221,67 @@ def test_manifest_json_roundtrip(pushed, client: rk.Client) -> None:
     assert doc["mediaType"] == "application/vnd.oci.image.index.v1+json"
     assert len(doc["manifests"]) == 2
     assert digest.startswith("sha256:")
+
+
+# -- the same reads from a pulled copy on disk ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def on_disk(pushed, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The multi-arch fixture pulled into an OCI layout and a docker-archive."""
+    ref, _ = pushed["multi"]
+    out = tmp_path_factory.mktemp("disk")
+    with rk.Client(cache_dir=None) as c:
+        rk.pull(ref, out / "layout", client=c)
+        rk.pull(ref, out / "image.tar", format="docker-archive", client=c)
+    return {
+        "registry": ref,
+        "oci": f"oci:{out / 'layout'}:1.0",
+        "docker-archive": f"docker-archive:{out / 'image.tar'}:1.0",
+        "oci-untagged": f"oci:{out / 'layout'}",
+    }
+
+
+@pytest.mark.parametrize("where", ["oci", "docker-archive", "oci-untagged"])
+def test_reads_from_disk_equal_reads_from_the_registry(
+    where: str, on_disk: dict[str, str], client: rk.Client
+) -> None:
+    remote, local = on_disk["registry"], on_disk[where]
+    ours, theirs = inspect(local, client=client), inspect(remote, client=client)
+    for name in ("image_digest", "layers", "layers_data", "env", "labels", "created", "size"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert (ours.os, ours.architecture) == ("linux", "amd64") == (theirs.os, theirs.architecture)
+    assert ours.tags == ("1.0",)
+    assert ours.name == local.removesuffix(":1.0")
+    assert config(local, client=client) == config(remote, client=client)
+    for frame in (listing.layers, listing.history, listing.files):
+        pd.testing.assert_frame_equal(frame(local, client=client), frame(remote, client=client))
+    assert set(listing.diff(local, remote, client=client)["status"]) == {"common"}
+    wasted = listing.waste(local, client=client).attrs
+    assert wasted == listing.waste(remote, client=client).attrs
+
+
+def test_a_layout_keeps_the_index_and_its_platforms(
+    on_disk: dict[str, str], client: rk.Client
+) -> None:
+    local, remote = on_disk["oci"], on_disk["registry"]
+    assert manifest(local, client=client) == manifest(remote, client=client)
+    info = inspect(local, platform="linux/arm64", client=client)
+    assert info.digest == inspect(remote, client=client).digest
+    assert info.platforms == ("linux/amd64", "linux/arm64/v8")
+    assert (info.architecture, info.variant) == ("arm64", "v8")
+    arm = listing.layers(remote, platform="linux/arm64", client=client)
+    pd.testing.assert_frame_equal(listing.layers(local, "linux/arm64", client=client), arm)
+
+
+def test_a_local_copy_with_several_images_needs_a_tag(
+    pushed, tmp_path: Path, client: rk.Client
+) -> None:
+    layout = tmp_path / "two"
+    rk.pull(pushed["single"][0], layout, client=client)
+    multi, digest = pushed["multi"]
+    rk.pull(f"{multi.rsplit(':', 1)[0]}@{digest}", layout, client=client)  # an untagged entry
+    with pytest.raises(rk.NotFound, match=r"holds 2 images; name one"):
+        inspect(f"oci:{layout}", client=client)
+    with pytest.raises(rk.NotFound, match="nope"):
+        inspect(f"oci:{layout}:nope", client=client)

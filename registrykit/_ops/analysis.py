@@ -12,10 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._client import Client
-from .._model.manifest import Descriptor, HistoryEntry
-from .._model.reference import parse_repository
+from .._client import Client, get_client
+from .._model.manifest import Descriptor, HistoryEntry, Platform
+from .._model.platform import choose_platform
+from .._model.reference import Reference, parse_repository
 from .listing import ImageRecord, ResolvedImage, tag_records
+from .progress import ProgressArg, bar
 
 __all__ = [
     "AuditResult",
@@ -78,8 +80,26 @@ def semver_key(tag: str) -> tuple[int, int, int, int, str] | None:
     return (int(major), int(minor or 0), int(patch or 0), 0 if pre else 1, pre or "")
 
 
-def tag_report_records(records: Sequence[ImageRecord], tags: Sequence[str]) -> list[dict[str, Any]]:
-    """The usual tagging strategy checked: ``check, passed, detail`` rows."""
+def tag_report_records(
+    repository: str | Reference,
+    *,
+    client: Client | None = None,
+    progress: ProgressArg = None,
+) -> list[dict[str, Any]]:
+    """The usual tagging strategy of ``repository`` checked: ``check, passed, detail`` rows.
+
+    Only the tags the checks compare (``latest``, ``stable`` and semver tags)
+    are resolved; the rest are only counted by kind.
+    """
+    c = get_client(client)
+    ref = repository if isinstance(repository, Reference) else parse_repository(repository)
+    names = c.registry(ref).tags(ref.repository)
+    wanted = [t for t in names if t in ("latest", "stable") or semver_key(t)]
+    records = tag_records(ref, tags=wanted, progress=progress, client=c)
+    return _report_rows(records, names)
+
+
+def _report_rows(records: Sequence[ImageRecord], tags: Sequence[str]) -> list[dict[str, Any]]:
     kinds = {t: classify_tag(t) for t in tags}
     semvers = sorted(
         (t for t, k in kinds.items() if k == "semver"),
@@ -218,8 +238,6 @@ def diff_records(a: ResolvedImage, b: ResolvedImage) -> list[dict[str, Any]]:
 
 # -- one repository: tag history ----------------------------------------------------
 
-_PREFERRED = ("linux/amd64",)
-
 
 def _one_per_tag(records: Sequence[ImageRecord]) -> list[ImageRecord]:
     """For each tag, its linux/amd64 image, else its first image (artifacts left out)."""
@@ -229,8 +247,9 @@ def _one_per_tag(records: Sequence[ImageRecord]) -> list[ImageRecord]:
             by_tag.setdefault(r.tag, []).append(r)
     chosen = []
     for rows in by_tag.values():
-        preferred = [r for r in rows if r.platform in _PREFERRED]
-        chosen.append((preferred or rows)[0])
+        platforms = [Platform.parse(r.platform) for r in rows if r.platform is not None]
+        best = choose_platform(platforms)
+        chosen.append(rows[platforms.index(best)] if best is not None else rows[0])
     return chosen
 
 
@@ -281,8 +300,13 @@ class AuditResult:
     total_logical_size: int
 
 
-def audit_records(client: Client, repositories: Iterable[str]) -> AuditResult:
-    """Audit ``repositories`` (``host/name`` each).
+def audit_records(
+    repositories: Iterable[str],
+    *,
+    client: Client | None = None,
+    progress: ProgressArg = None,
+) -> AuditResult:
+    """Audit ``repositories`` (``host/name`` each; ``listing.audit_targets`` expands a host).
 
     ``images`` counts distinct image manifests (one per platform; tags that
     share a digest count once; attestations and artifacts are not images);
@@ -294,18 +318,15 @@ def audit_records(client: Client, repositories: Iterable[str]) -> AuditResult:
     blobs are not counted. Repositories are audited one after another; each
     one's requests fan out on the client's pool.
     """
+    c = get_client(client)
     names = list(repositories)
+    advance = bar(len(names), "auditing", unit="repo", progress=progress)
     per_repo: list[tuple[str, list[ImageRecord], dict[str, int]]] = []
     for name in names:
         ref = parse_repository(name)
-        records = tag_records(client, ref, include_attestations=True)
-        blobs: dict[str, int] = {}
-        for r in records:
-            for d in r.layers:
-                blobs[d.digest] = d.size
-            if r.config_digest:
-                blobs[r.config_digest] = _config_size(r)
-        per_repo.append((f"{ref.registry}/{ref.repository}", records, blobs))
+        records = tag_records(ref, include_attestations=True, progress=progress, client=c)
+        per_repo.append((f"{ref.registry}/{ref.repository}", records, _blobs(records)))
+        advance(1)
 
     holders: dict[str, int] = {}
     for _, _, blobs in per_repo:
@@ -331,6 +352,17 @@ def audit_records(client: Client, repositories: Iterable[str]) -> AuditResult:
             }
         )
     return AuditResult(rows, sum(everything.values()), logical_total)
+
+
+def _blobs(records: Iterable[ImageRecord]) -> dict[str, int]:
+    """Size of each config and layer blob the records reference, by digest."""
+    blobs: dict[str, int] = {}
+    for r in records:
+        for d in r.layers:
+            blobs[d.digest] = d.size
+        if r.config_digest:
+            blobs[r.config_digest] = _config_size(r)
+    return blobs
 
 
 def _config_size(record: ImageRecord) -> int:

@@ -1,6 +1,7 @@
 """What is inside an image's layers: file versions, whiteouts and waste.
 
-Each layer is streamed from the registry (gzip, zstd or plain tar) and only
+Each layer is streamed from its Store (a registry, an OCI layout or a
+docker-archive; gzip, zstd or plain tar) and only
 its tar headers are kept: ``tarfile`` in stream mode (``r|``) reads forward
 and skips file data by reading past it, so memory stays flat whatever the
 layer size, and the blob's digest is still checked as the last chunk
@@ -19,19 +20,26 @@ from __future__ import annotations
 import io
 import tarfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from .._client import Client, get_client
 from .._model import mediatypes as mt
-from .._model.manifest import Descriptor
-from .._registry.api import RegistryClient
+from .._model.manifest import Descriptor, Platform
+from .._model.reference import Reference
+from .._stores.base import Store
+from .listing import open_image, resolve_source
+from .progress import BYTE_THRESHOLD, Advance, ProgressArg, bar, counted
 
 __all__ = [
     "FileVersion",
     "WasteSummary",
+    "decompressed",
+    "image_files",
     "layer_entries",
     "stack_layers",
     "summarize_waste",
+    "tar_entries",
 ]
 
 WHITEOUT_PREFIX = ".wh."
@@ -71,8 +79,8 @@ class FileVersion:
     layer_digest: str
     kind: str
     visible: bool = False
-    link_target: str | None = None
     mode: int = 0
+    link_target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,7 +191,7 @@ def decompressed(chunks: Iterable[bytes], media_type: str) -> io.BufferedReader:
     """
     magic, stream = _peek(iter(chunks))
     if mt.is_zstd_layer(media_type) or magic.startswith(_ZSTD_MAGIC):
-        import zstandard
+        import zstandard  # loaded only when a zstd layer turns up
 
         raw = io.BufferedReader(_ChunkReader(stream), buffer_size=_TAR_BUFSIZE)
         reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
@@ -227,11 +235,15 @@ def tar_entries(stream: io.BufferedReader, layer: int, layer_digest: str) -> lis
 
 
 def layer_entries(
-    registry: RegistryClient, repository: str, layer: Descriptor, index: int
+    store: Store, layer: Descriptor, index: int, advance: Advance | None = None
 ) -> list[FileVersion]:
-    """Stream one layer from the registry and list its tar headers."""
-    with registry.open_blob(repository, layer.digest) as chunks:
-        stream = decompressed(chunks, layer.media_type)
+    """Stream one layer from ``store`` and list its tar headers.
+
+    ``advance`` is called with the compressed bytes as they arrive (a progress bar).
+    """
+    with store.blob_open(layer.digest) as chunks:
+        source = counted(chunks, advance) if advance is not None else chunks
+        stream = decompressed(source, layer.media_type)
         entries = tar_entries(stream, index, layer.digest)
         # Drain what tar did not need (end-of-archive padding) so the digest
         # check at the end of the blob runs.
@@ -298,17 +310,34 @@ def stack_layers(layers: Sequence[Sequence[FileVersion]]) -> list[FileVersion]:
 
 
 def image_files(
-    registry: RegistryClient,
-    repository: str,
-    layers: Sequence[Descriptor],
-    fan_out: Callable[[Callable[[int], list[FileVersion]], Sequence[int]], list[list[FileVersion]]],
+    image: str | Reference,
+    platform: str | Platform | None = None,
+    *,
+    client: Client | None = None,
+    progress: ProgressArg = None,
 ) -> list[FileVersion]:
-    """All file versions of an image's layers, stacked; layers stream in parallel."""
+    """All file versions of an image's layers, stacked; layers stream in parallel.
 
-    def one(i: int) -> list[FileVersion]:
-        return layer_entries(registry, repository, layers[i], i)
+    ``image`` is a registry reference, ``oci:DIR[:TAG]`` or
+    ``docker-archive:PATH[:TAG]``. ``progress``: None shows a bar when the
+    layers are large, True always, False never.
+    """
+    c = get_client(client)
+    with open_image(image, client=c) as source:
+        layers = resolve_source(source, platform).manifest.layers
+        total = sum(d.size for d in layers)
+        advance = bar(
+            total,
+            f"reading {source.name}",
+            unit="B",
+            progress=progress,
+            threshold=BYTE_THRESHOLD,
+        )
 
-    return stack_layers(fan_out(one, list(range(len(layers)))))
+        def one(i: int) -> list[FileVersion]:
+            return layer_entries(source.store, layers[i], i, advance)
+
+        return stack_layers(c.map(one, list(range(len(layers)))))
 
 
 def summarize_waste(versions: Sequence[FileVersion]) -> WasteSummary:

@@ -4,27 +4,56 @@ A repository listing costs one tag list, one HEAD per tag, and then one GET
 per *distinct* manifest and config digest, fanned out over the client's
 thread pool. Manifests and configs come from the digest cache when they were
 seen before, so a second look costs the tag list and the HEADs.
+
+One image is read from any Store: ``oci:DIR[:TAG]``, ``docker-archive:PATH[:TAG]``
+or a registry reference (``open_image``), so ``inspect``, ``history``,
+``layers``, ``files`` and the rest look at a pulled copy the same way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
+import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from .._client import Client
-from .._model.errors import NotFound
-from .._model.manifest import Descriptor, ImageConfig, Index, Manifest, Platform
-from .._model.reference import Reference, parse_reference, parse_repository
-from .._registry.api import RegistryClient
+from .._client import Client, get_client
+from .._model.errors import NotFound, Unsupported
+from .._model.manifest import (
+    Descriptor,
+    ImageConfig,
+    Index,
+    Manifest,
+    Platform,
+    parse_manifest,
+)
+from .._model.platform import platform_matches, preferred_platform
+from .._model.reference import Reference, parse_repository
+from .._registry.api import MAX_MANIFEST_SIZE
+from .._stores.archive import ArchiveReader
+from .._stores.base import RegistryStore, Store
+from .._stores.layout import LayoutStore
+from .._stores.open import Location, open_store, parse_location
+from .progress import ProgressArg, bar
+
+__all__ = [
+    "ImageRecord",
+    "ImageSource",
+    "ResolvedImage",
+    "audit_targets",
+    "catalog_records",
+    "open_image",
+    "resolve_image",
+    "resolve_source",
+    "tag_records",
+]
 
 T = TypeVar("T")
-
-# More requests than this get a progress bar.
-PROGRESS_THRESHOLD = 16
 
 
 @dataclass(frozen=True)
@@ -46,10 +75,23 @@ class ImageRecord:
 
 
 @dataclass(frozen=True)
-class ResolvedImage:
-    """A reference resolved down to one platform's manifest and config."""
+class ImageSource:
+    """An image location opened: its Store, the tag or digest in it, a name to show.
 
-    reference: Reference
+    ``name`` is ``host/repository`` for a registry and ``oci:DIR`` or
+    ``docker-archive:PATH`` for a local copy.
+    """
+
+    store: Store
+    ref: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ResolvedImage:
+    """An image resolved down to one platform's manifest and config."""
+
+    name: str
     digest: str
     media_type: str
     manifest: Manifest
@@ -61,70 +103,140 @@ class ResolvedImage:
         return self.manifest.digest
 
 
-def progress(total: int, desc: str, unit: str = "req") -> Callable[[int], None]:
-    """A tqdm.auto bar when ``total`` is large enough to be worth one."""
-    if total <= PROGRESS_THRESHOLD:
-        return lambda _n: None
-    from tqdm.auto import tqdm
+@contextmanager
+def open_image(image: str | Reference, *, client: Client | None = None) -> Iterator[ImageSource]:
+    """The Store behind ``image`` and the tag or digest to read; closed afterwards.
 
-    bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
+    A local copy named without a tag gives its only entry.
+    """
+    location = parse_location(image)
+    store = open_store(location, client=get_client(client))
+    try:
+        if location.reference is not None:
+            ref = location.reference
+            yield ImageSource(store, ref.identifier, f"{ref.registry}/{ref.repository}")
+        else:
+            name = str(Location(location.transport, location.path))
+            yield ImageSource(store, location.tag or _only_entry(store, name), name)
+    finally:
+        if isinstance(store, ArchiveReader):
+            store.close()  # it keeps its tarball open
 
-    def advance(n: int) -> None:
-        bar.update(n)
-        if bar.n >= total:
-            bar.close()
 
-    return advance
+def _only_entry(store: Store, name: str) -> str:
+    """The digest of the one image a layout or archive holds (no tag needed to name it)."""
+    entries = store.entries() if isinstance(store, LayoutStore | ArchiveReader) else []
+    if len(entries) == 1:
+        return entries[0].digest
+    have = ", ".join(store.tags()) or "no tagged entries"
+    raise NotFound(f"{name} holds {len(entries)} images; name one as {name}:TAG (it has: {have})")
 
 
-def fetch_config(
-    registry: RegistryClient, repository: str, manifest: Manifest
-) -> ImageConfig | None:
+def read_config(store: Store, manifest: Manifest) -> ImageConfig | None:
+    """The image config of ``manifest`` (None for an artifact), verified."""
     if not manifest.is_image:
         return None
-    return ImageConfig.parse(registry.blob(repository, manifest.config.digest))
+    return ImageConfig.parse(read_small_blob(store, manifest.config.digest))
 
 
-def resolve_image(
-    client: Client, image: str | Reference, platform: str | Platform | None = None
-) -> ResolvedImage:
-    """A tag or digest down to one image: the given platform, or the host's usual one.
+def read_small_blob(store: Store, digest: str) -> bytes:
+    """A config-sized blob in one piece (a registry's comes from the digest cache)."""
+    if isinstance(store, RegistryStore):
+        return store.registry.blob(store.repository, digest)
+    parts: list[bytes] = []
+    total = 0
+    with store.blob_open(digest) as chunks:
+        for chunk in chunks:
+            total += len(chunk)
+            if total > MAX_MANIFEST_SIZE:
+                raise Unsupported(f"blob {digest[:19]}… is over 4 MiB; it is not a config")
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def resolve_source(source: ImageSource, platform: str | Platform | None = None) -> ResolvedImage:
+    """The image ``source`` names: the given platform, or the usual one of an index.
 
     For an index without ``platform``, linux/amd64 is chosen when present,
     else the first image entry.
     """
-    ref = image if isinstance(image, Reference) else parse_reference(image)
-    registry = client.registry(ref)
-    top = registry.manifest(ref.repository, ref.identifier)
+    top = parse_manifest(*source.store.manifest_get(source.ref))
     index = top if isinstance(top, Index) else None
     if isinstance(top, Index):
-        entry = top.select(platform or _preferred(top))
-        child = registry.manifest(ref.repository, entry.digest)
+        entry = top.select(platform or preferred_platform(top))
+        child = parse_manifest(*source.store.manifest_get(entry.digest))
         if not isinstance(child, Manifest):
-            raise ValueError(f"{ref}: nested indexes are not supported")
+            raise Unsupported(f"{source.name}: nested indexes are not supported")
         manifest = child
     else:
         manifest = top
     return ResolvedImage(
-        reference=ref,
+        name=source.name,
         digest=top.digest,
         media_type=top.media_type,
         manifest=manifest,
-        config=fetch_config(registry, ref.repository, manifest),
+        config=read_config(source.store, manifest),
         index=index,
     )
 
 
-def _preferred(index: Index) -> Platform:
-    platforms = index.platforms
-    for p in platforms:
-        if (p.os, p.architecture) == ("linux", "amd64"):
-            return p
-    if not platforms:
-        from .._model.errors import NotFound
+def resolve_image(
+    image: str | Reference,
+    platform: str | Platform | None = None,
+    *,
+    client: Client | None = None,
+) -> ResolvedImage:
+    """``image`` (a reference, ``oci:DIR[:TAG]`` or ``docker-archive:PATH[:TAG]``) resolved."""
+    with open_image(image, client=client) as source:
+        return resolve_source(source, platform)
 
-        raise NotFound(f"index {index.digest} has no image entries")
-    return platforms[0]
+
+# -- what to list -----------------------------------------------------------------
+
+
+def _matcher(pattern: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
+    if pattern is None:
+        return None
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    if pattern.startswith("^"):
+        return re.compile(pattern)
+    return re.compile(fnmatch.translate(pattern))
+
+
+def catalog_records(
+    registry: str,
+    pattern: str | re.Pattern[str] | None = None,
+    *,
+    client: Client | None = None,
+) -> list[dict[str, Any]]:
+    """Every repository of ``registry`` (all pages): ``registry, repository`` rows.
+
+    ``pattern`` filters names: a compiled ``re.Pattern`` or a string starting
+    with ``^`` is a regular expression (``re.search``); any other string is a
+    shell glob matched against the whole name, where ``*`` also crosses ``/``.
+    """
+    reg = get_client(client).registry(registry)
+    match = _matcher(pattern)
+    return [
+        {"registry": reg.host, "repository": name}
+        for name in reg.catalog()
+        if match is None or match.search(name)
+    ]
+
+
+def audit_targets(
+    target: str | Sequence[str | Reference], *, client: Client | None = None
+) -> list[str]:
+    """``host/name`` of each repository to audit: a bare host expands to its catalog."""
+    if isinstance(target, str) and "/" not in target:
+        reg = get_client(client).registry(target)
+        return [f"{reg.host}/{name}" for name in reg.catalog()]
+    items = [target] if isinstance(target, str) else list(target)
+    return [
+        f"{r.registry}/{r.repository}"
+        for r in (i if isinstance(i, Reference) else parse_repository(i) for i in items)
+    ]
 
 
 class _Once:
@@ -150,12 +262,13 @@ class _Once:
 
 
 def tag_records(
-    client: Client,
     repository: str | Reference,
     *,
     tags: Iterable[str] | None = None,
     platform: str | Platform | None = None,
     include_attestations: bool = False,
+    progress: ProgressArg = None,
+    client: Client | None = None,
 ) -> list[ImageRecord]:
     """One record per tag and platform of ``repository``, in tag-list order.
 
@@ -164,7 +277,9 @@ def tag_records(
     repository this cache has listed before is resolved with HEADs, so
     unchanged tags cost nothing more; a first listing GETs each tag's
     manifest directly, because a HEAD could not save anything yet.
+    ``progress``: None shows a bar for more than a few tags, True always, False never.
     """
+    client = get_client(client)
     ref = repository if isinstance(repository, Reference) else parse_repository(repository)
     registry = client.registry(ref)
     repo = ref.repository
@@ -173,7 +288,7 @@ def tag_records(
     seen_key = f"listed:{registry.host}/{repo}"
     warm = client.cache.has_marker(seen_key)
     once = _Once()
-    advance = progress(len(names), f"resolving {repo}")
+    advance = bar(len(names), f"resolving {repo}", progress=progress)
 
     def manifest(digest: str) -> Manifest | Index:
         return once.get(digest, lambda: registry.manifest(repo, digest))
@@ -211,33 +326,6 @@ def tag_records(
     return records
 
 
-def image_records(
-    client: Client, image: str | Reference, *, include_attestations: bool = False
-) -> list[ImageRecord]:
-    """Records for one tag or digest (one per platform)."""
-    ref = image if isinstance(image, Reference) else parse_reference(image)
-    registry = client.registry(ref)
-    top = registry.manifest(ref.repository, ref.identifier)
-    manifests: dict[str, Manifest | Index] = {top.digest: top}
-    if isinstance(top, Index):
-        entries = [e.digest for e in top.manifests if include_attestations or not e.is_attestation]
-        manifests.update(
-            zip(
-                entries,
-                client.map(lambda d: registry.manifest(ref.repository, d), entries),
-                strict=True,
-            )
-        )
-    configs = {
-        m.config.digest: ImageConfig.parse(registry.blob(ref.repository, m.config.digest))
-        for m in manifests.values()
-        if isinstance(m, Manifest) and m.is_image
-    }
-    return _records_for(
-        ref.repository, ref.tag, top, manifests, configs, None, include_attestations
-    )
-
-
 def _records_for(
     repository: str,
     tag: str | None,
@@ -250,7 +338,7 @@ def _records_for(
     if isinstance(top, Manifest):
         config = configs.get(top.config.digest)
         platform = config.platform if config else None
-        if want is not None and (platform is None or not want.matches(platform)):
+        if not platform_matches(want, platform):
             return []
         return [_record(repository, tag, top, top, config, platform)]
     out = []
@@ -261,7 +349,7 @@ def _records_for(
         if not isinstance(child, Manifest):
             continue
         platform = entry.platform
-        if want is not None and (platform is None or not want.matches(platform)):
+        if not platform_matches(want, platform):
             continue
         record = _record(repository, tag, top, child, configs.get(child.config.digest), platform)
         out.append(record if not entry.is_attestation else _as_attestation(record))
@@ -294,6 +382,4 @@ def _record(
 
 
 def _as_attestation(record: ImageRecord) -> ImageRecord:
-    from dataclasses import replace
-
     return replace(record, attestation=True, platform="unknown/unknown")

@@ -95,7 +95,7 @@ def retention_rows(
         parse_age(older_than, now or dt.datetime.now(dt.UTC)) if older_than is not None else None
     )
     by_tag: dict[str, tuple[str, dt.datetime | None, int]] = {}
-    for record in tag_records(c, ref):
+    for record in tag_records(ref, client=c):
         if record.tag is None:
             continue
         digest, created, size = by_tag.get(record.tag, (record.digest, None, 0))

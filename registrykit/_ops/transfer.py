@@ -36,10 +36,11 @@ from .._model.errors import (
     Unsupported,
 )
 from .._model.manifest import Descriptor, Index, Manifest, Platform, compute_digest, parse_manifest
+from .._model.platform import preferred_platform
 from .._stores.base import BlobOpener, Store
 from .._transport.retry import RetryPolicy
 
-__all__ = ["TransferPlan", "TransferStats", "plan_transfer", "preferred_platform", "run_transfer"]
+__all__ = ["TransferPlan", "TransferStats", "plan_transfer", "run_transfer"]
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +106,6 @@ class TransferStats:
             for unit in ("bytes", "blobs"):
                 name = f"{unit}_{how}"
                 setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-def preferred_platform(index: Index) -> Platform:
-    """linux/amd64 when the index has it, else its first image platform."""
-    platforms = index.platforms
-    if not platforms:
-        raise NotFound(f"index {index.digest} lists no image platforms")
-    for p in platforms:
-        if (p.os, p.architecture) == ("linux", "amd64"):
-            return p
-    return platforms[0]
 
 
 def plan_transfer(

@@ -1,4 +1,8 @@
-"""Deletes on Docker Hub and GHCR, which refuse the registry API's DELETE.
+"""The vendors' web APIs beside the registry API: Docker Hub and GitHub.
+
+Docker Hub's pull limit (read from a manifest HEAD, which costs no pull) and
+its search API (``/v1/search``; other registries get a catalog filter), and
+deletes on Docker Hub and GHCR, which refuse the registry API's DELETE:
 
 * Docker Hub: ``POST https://hub.docker.com/v2/users/login`` with
   ``{"username", "password"}`` returns ``{"token"}``; then
@@ -15,30 +19,43 @@ Tokens travel only in request headers; no message here contains one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from .._client import Client, get_client
 from .._model.errors import AuthenticationError, NotFound, PermissionDenied, RegistryError
+from .._model.reference import Reference, parse_reference
+from .._model.render import Summary, Value
 from .._transport.errors import raise_for_response, transport_error
+from .inspect import parse_object
 
-__all__ = ["HUB_API", "GITHUB_API", "dockerhub_delete_tag", "dockerhub_login", "ghcr_delete_digest"]
+__all__ = [
+    "GITHUB_API",
+    "HUB_API",
+    "RateLimit",
+    "dockerhub_delete_tag",
+    "dockerhub_login",
+    "ghcr_delete_digest",
+    "rate_limit",
+    "search_records",
+]
 
+DOCKER_HUB = "docker.io"
 HUB_API = "https://hub.docker.com"
+HUB_SEARCH_URL = "https://index.docker.io/v1/search"
 GITHUB_API = "https://api.github.com"
 _GITHUB_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
 
-def _send(
-    http: httpx.Client, method: str, url: str, what: str, host: str, **kw: Any
-) -> httpx.Response:
+def _send(http: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response:
     try:
         # auth=None: the registry auth flow must not answer these hosts' challenges.
-        response = http.request(method, url, auth=None, **kw)
+        return http.request(method, url, auth=None, **kw)
     except httpx.TransportError as exc:
-        raise transport_error(exc, host) from None
-    return response
+        raise transport_error(exc, httpx.URL(url).host) from None
 
 
 def dockerhub_login(http: httpx.Client, username: str, password: str) -> str:
@@ -47,8 +64,6 @@ def dockerhub_login(http: httpx.Client, username: str, password: str) -> str:
         http,
         "POST",
         f"{HUB_API}/v2/users/login",
-        "Docker Hub login",
-        "hub.docker.com",
         json={"username": username, "password": password},
     )
     if response.status_code in (401, 403):
@@ -74,8 +89,6 @@ def dockerhub_delete_tag(http: httpx.Client, token: str, repository: str, tag: s
         http,
         "DELETE",
         url,
-        "Docker Hub tag delete",
-        "hub.docker.com",
         headers={"Authorization": f"JWT {token}"},
     )
     what = f"tag {repository}:{tag} on Docker Hub"
@@ -98,8 +111,6 @@ def _ghcr_versions_url(http: httpx.Client, token: str, owner: str, package: str)
             http,
             "GET",
             url,
-            "package versions",
-            "api.github.com",
             headers=headers,
             params={"per_page": "1"},
         )
@@ -140,8 +151,6 @@ def ghcr_delete_digest(http: httpx.Client, token: str, repository: str, digest: 
             http,
             "GET",
             url,
-            "package versions",
-            "api.github.com",
             headers=headers,
             params={"per_page": "100", "page": str(page)},
         )
@@ -156,11 +165,142 @@ def ghcr_delete_digest(http: httpx.Client, token: str, repository: str, digest: 
                     http,
                     "DELETE",
                     f"{url}/{version_id}",
-                    "package version delete",
-                    "api.github.com",
                     headers=headers,
                 )
                 _raise_github(deleted, f"version {version_id} of ghcr.io/{repository}")
                 return version_id
         page += 1
     raise NotFound(f"no version of ghcr.io/{repository} has digest {digest}")
+
+
+# -- Docker Hub: rate limit -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimit(Summary):
+    """Docker Hub's pull allowance as its headers state it.
+
+    ``limit`` and ``remaining`` are pulls per ``window`` seconds; all three
+    are None when Docker Hub sent no limit headers (an unlimited account).
+    ``source`` is what the limit is counted against (an IP or a user id).
+    """
+
+    image: str
+    limit: int | None
+    remaining: int | None
+    window: int | None
+    source: str | None
+
+    @property
+    def unlimited(self) -> bool:
+        return self.limit is None
+
+    def _title(self) -> str:
+        return f"Docker Hub pull limit for {self.image}"
+
+    def _rows(self) -> list[tuple[str, Value]]:
+        if self.limit is None:
+            return [("Pulls left", "no pull limit reported")]
+        hours = f" per {self.window / 3600:g} h" if self.window else ""
+        rows: list[tuple[str, Value]] = [("Pulls left", f"{self.remaining} of {self.limit}{hours}")]
+        if self.source:
+            rows.append(("Counted against", self.source))
+        return rows
+
+
+def _limit_header(value: str | None) -> tuple[int | None, int | None]:
+    """``100;w=21600`` -> (100, 21600)."""
+    if not value:
+        return None, None
+    count, *params = (p.strip() for p in value.split(";"))
+    window = None
+    for p in params:
+        key, _, number = p.partition("=")
+        if key == "w" and number.isdigit():
+            window = int(number)
+    return (int(count) if count.isdigit() else None), window
+
+
+def rate_limit(
+    image: str | Reference = "docker.io/library/alpine:latest", *, client: Client | None = None
+) -> RateLimit:
+    """Docker Hub's pull limit and what remains, from a manifest HEAD.
+
+    Docker Hub counts GETs of manifests, not HEADs, so asking costs no pull.
+    Logged-in users see their account's limit.
+    """
+    ref = image if isinstance(image, Reference) else parse_reference(image)
+    headers = get_client(client).registry(ref).manifest_headers(ref.repository, ref.identifier)
+    limit, window = _limit_header(headers.get("ratelimit-limit"))
+    remaining, _ = _limit_header(headers.get("ratelimit-remaining"))
+    return RateLimit(
+        image=str(ref),
+        limit=limit,
+        remaining=remaining,
+        window=window,
+        source=headers.get("docker-ratelimit-source"),
+    )
+
+
+# -- search ------------------------------------------------------------------------
+
+
+def search_records(
+    term: str,
+    registry: str = DOCKER_HUB,
+    limit: int = 25,
+    *,
+    client: Client | None = None,
+) -> list[dict[str, Any]]:
+    """Repositories matching ``term``: ``registry, name, description, stars, official, automated``.
+
+    On Docker Hub this is its search API (``/v1/search``), ranked by Hub.
+    Elsewhere registries have no search endpoint, so the catalog is listed
+    and names containing ``term`` (case-insensitive) are kept, in catalog
+    order; ``description`` and ``stars`` are then unknown (None).
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    c = get_client(client)
+    host = c.registry(registry).host
+    if host == DOCKER_HUB:
+        return _hub_search(c.http, term, limit)
+    needle = term.lower()
+    out: list[dict[str, Any]] = []
+    for name in c.registry(host).catalog():
+        if needle in name.lower():
+            out.append(
+                {
+                    "registry": host,
+                    "name": name,
+                    "description": None,
+                    "stars": None,
+                    "official": False,
+                    "automated": False,
+                }
+            )
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _hub_search(http: httpx.Client, term: str, limit: int) -> list[dict[str, Any]]:
+    # The search API is public; _send keeps registry tokens away from it.
+    response = _send(http, "GET", HUB_SEARCH_URL, params={"q": term, "n": str(min(limit, 100))})
+    raise_for_response(response, f"a search for {term!r}", host="index.docker.io")
+    body = parse_object(response.content, "Docker Hub search answer")
+    rows = []
+    for item in (body.get("results") or [])[:limit]:
+        if not isinstance(item, dict):
+            continue
+        rows.append(
+            {
+                "registry": DOCKER_HUB,
+                "name": str(item.get("name", "")),
+                "description": item.get("description") or "",
+                "stars": int(item.get("star_count") or 0),
+                "official": bool(item.get("is_official")),
+                "automated": bool(item.get("is_automated")),
+            }
+        )
+    return rows

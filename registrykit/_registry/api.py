@@ -270,6 +270,20 @@ class RegistryClient:
             return Descriptor(media_type, digest, len(raw))
         return Descriptor(media_type, digest, int(response.headers.get("content-length") or 0))
 
+    def manifest_headers(self, repository: str, reference: str) -> httpx.Headers:
+        """The response headers of a manifest HEAD (Docker Hub's rate-limit headers).
+
+        A HEAD costs no pull on Docker Hub; errors raise as for any request.
+        """
+        response = self._send(
+            "HEAD",
+            self._url(f"{repository}/manifests/{reference}"),
+            headers={"Accept": mt.MANIFEST_ACCEPT},
+            what=f"manifest {self.host}/{repository}:{reference}",
+        )
+        response.close()
+        return response.headers
+
     def resolve(self, repository: str, reference: str) -> Descriptor:
         found = self.head_manifest(repository, reference)
         if found is None:

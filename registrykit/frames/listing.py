@@ -9,7 +9,6 @@ with few values are categories.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable, Sequence
 
@@ -17,12 +16,18 @@ import pandas as pd
 
 from .._client import Client, get_client
 from .._model.manifest import Platform
-from .._model.reference import Reference, parse_reference, parse_repository
+from .._model.reference import Reference
 from .._ops import analysis
 from .._ops.filesystem import image_files, summarize_waste
-from .._ops.inspect import search_records
-from .._ops.listing import ImageRecord, resolve_image, tag_records
+from .._ops.listing import (
+    ImageRecord,
+    audit_targets,
+    catalog_records,
+    resolve_image,
+    tag_records,
+)
 from .._ops.login import credential_records
+from .._ops.vendors import search_records
 from ._dtypes import Kind, typed_frame
 
 __all__ = [
@@ -129,16 +134,6 @@ CREDENTIALS: dict[str, Kind] = {"registry": "str", "username": "str", "source": 
 # -- listings -----------------------------------------------------------------------
 
 
-def _matcher(pattern: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
-    if pattern is None:
-        return None
-    if isinstance(pattern, re.Pattern):
-        return pattern
-    if pattern.startswith("^"):
-        return re.compile(pattern)
-    return re.compile(fnmatch.translate(pattern))
-
-
 def catalog(
     registry: str, pattern: str | re.Pattern[str] | None = None, client: Client | None = None
 ) -> pd.DataFrame:
@@ -149,14 +144,7 @@ def catalog(
     shell glob matched against the whole name (``library/*``, ``*nginx*``),
     where ``*`` also crosses ``/``.
     """
-    reg = get_client(client).registry(registry)
-    match = _matcher(pattern)
-    rows = [
-        {"registry": reg.host, "repository": name}
-        for name in reg.catalog()
-        if match is None or match.search(name)
-    ]
-    return typed_frame(rows, CATALOG)
+    return typed_frame(catalog_records(registry, pattern, client=client), CATALOG)
 
 
 def search(
@@ -167,7 +155,7 @@ def search(
     Docker Hub's search API on docker.io; elsewhere a case-insensitive
     substring filter over the catalog (description and stars missing).
     """
-    return typed_frame(search_records(term, registry, limit, client), SEARCH)
+    return typed_frame(search_records(term, registry, limit, client=client), SEARCH)
 
 
 def _tag_rows(records: Iterable[ImageRecord]) -> list[dict[str, object]]:
@@ -191,7 +179,11 @@ def _tag_rows(records: Iterable[ImageRecord]) -> list[dict[str, object]]:
 
 
 def tags(
-    repository: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    repository: str | Reference,
+    platform: PlatformArg = None,
+    client: Client | None = None,
+    *,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """One row per tag and platform of ``repository``.
 
@@ -205,13 +197,22 @@ def tags(
     have no platform and their config or artifact media type in
     ``artifact_type``.
     """
-    c = get_client(client)
-    records = tag_records(c, repository, platform=platform, include_attestations=platform is None)
+    records = tag_records(
+        repository,
+        platform=platform,
+        include_attestations=platform is None,
+        progress=progress,
+        client=client,
+    )
     return typed_frame(_tag_rows(records), TAGS)
 
 
 def tag_history(
-    repository: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    repository: str | Reference,
+    platform: PlatformArg = None,
+    client: Client | None = None,
+    *,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Tags ordered by ``created``, each compared with the one before.
 
@@ -221,22 +222,20 @@ def tag_history(
     its first platform). Artifacts are left out; tags without a known
     creation time come last.
     """
-    records = tag_records(get_client(client), repository, platform=platform)
+    records = tag_records(repository, platform=platform, progress=progress, client=client)
     return typed_frame(analysis.tag_history_records(records), TAG_HISTORY)
 
 
-def tag_report(repository: str | Reference, client: Client | None = None) -> pd.DataFrame:
+def tag_report(
+    repository: str | Reference, client: Client | None = None, *, progress: bool | None = None
+) -> pd.DataFrame:
     """The usual tagging strategy checked: ``check, passed, detail``.
 
     Checks: semver tags present, ``latest`` points at the newest semver
     release, ``stable`` present, and a count of tag kinds.
     """
-    c = get_client(client)
-    ref = repository if isinstance(repository, Reference) else parse_repository(repository)
-    names = c.registry(ref).tags(ref.repository)
-    wanted = [t for t in names if t in ("latest", "stable") or analysis.semver_key(t)]
-    records = tag_records(c, ref, tags=wanted)
-    return typed_frame(analysis.tag_report_records(records, names), TAG_REPORT)
+    rows = analysis.tag_report_records(repository, progress=progress, client=client)
+    return typed_frame(rows, TAG_REPORT)
 
 
 # -- one image --------------------------------------------------------------------
@@ -247,7 +246,7 @@ def history(
 ) -> pd.DataFrame:
     """The config history with each step's layer: ``step, created, created_by,
     empty_layer, layer_digest, size, cumulative_size`` (empty steps: size 0, no digest)."""
-    resolved = resolve_image(get_client(client), image, platform)
+    resolved = resolve_image(image, platform, client=client)
     return typed_frame(analysis.history_records(resolved), HISTORY)
 
 
@@ -255,7 +254,7 @@ def layers(
     image: str | Reference, platform: PlatformArg = None, client: Client | None = None
 ) -> pd.DataFrame:
     """``index, digest, media_type, size, percent, created_by``; percent of layer bytes."""
-    resolved = resolve_image(get_client(client), image, platform)
+    resolved = resolve_image(image, platform, client=client)
     return typed_frame(analysis.layer_records(resolved), LAYERS)
 
 
@@ -270,12 +269,16 @@ def diff(
     ``removed`` layers are only in a, ``added`` only in b, ``common`` in both.
     """
     c = get_client(client)
-    a, b = c.map(lambda i: resolve_image(c, i, platform), [image_a, image_b])
+    a, b = c.map(lambda i: resolve_image(i, platform, client=c), [image_a, image_b])
     return typed_frame(analysis.diff_records(a, b), DIFF)
 
 
 def files(
-    image: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    image: str | Reference,
+    platform: PlatformArg = None,
+    client: Client | None = None,
+    *,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Every file version in the image's layers: ``path, size, layer, layer_digest,
     kind, visible``.
@@ -285,15 +288,16 @@ def files(
     rows of kind ``whiteout`` (``path`` is what they delete) or ``opaque``
     (``path`` is the directory whose lower contents they hide).
     """
-    c = get_client(client)
-    ref = image if isinstance(image, Reference) else parse_reference(image)
-    resolved = resolve_image(c, ref, platform)
-    versions = image_files(c.registry(ref), ref.repository, resolved.manifest.layers, c.map)
+    versions = image_files(image, platform, client=client, progress=progress)
     return typed_frame([v.__dict__ for v in versions], FILES)
 
 
 def waste(
-    image: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    image: str | Reference,
+    platform: PlatformArg = None,
+    client: Client | None = None,
+    *,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """The file versions later layers overwrite or delete, largest first.
 
@@ -302,10 +306,7 @@ def waste(
     ``df.attrs`` holds ``wasted_bytes``, ``total_bytes`` (file bytes of all
     versions) and ``efficiency`` = ``1 - wasted_bytes / total_bytes``.
     """
-    c = get_client(client)
-    ref = image if isinstance(image, Reference) else parse_reference(image)
-    resolved = resolve_image(c, ref, platform)
-    versions = image_files(c.registry(ref), ref.repository, resolved.manifest.layers, c.map)
+    versions = image_files(image, platform, client=client, progress=progress)
     summary = summarize_waste(versions)
     hidden = sorted(summary.versions, key=lambda v: (-v.size, v.path, v.layer))
     df = typed_frame([v.__dict__ for v in hidden], FILES)
@@ -320,19 +321,11 @@ def waste(
 # -- many repositories -------------------------------------------------------------
 
 
-def _repositories(target: str | Sequence[str | Reference], c: Client) -> list[str]:
-    if isinstance(target, str) and "/" not in target:
-        reg = c.registry(target)
-        return [f"{reg.host}/{name}" for name in reg.catalog()]
-    items = [target] if isinstance(target, str) else list(target)
-    return [
-        f"{r.registry}/{r.repository}"
-        for r in (i if isinstance(i, Reference) else parse_repository(i) for i in items)
-    ]
-
-
 def audit(
-    registry_or_repositories: str | Sequence[str | Reference], client: Client | None = None
+    registry_or_repositories: str | Sequence[str | Reference],
+    client: Client | None = None,
+    *,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Storage per repository: ``repository, tags, images, logical_size,
     stored_size, shared_size``.
@@ -348,7 +341,8 @@ def audit(
     column sums stay meaningful.
     """
     c = get_client(client)
-    result = analysis.audit_records(c, _repositories(registry_or_repositories, c))
+    targets = audit_targets(registry_or_repositories, client=c)
+    result = analysis.audit_records(targets, progress=progress, client=c)
     df = typed_frame(result.rows, AUDIT)
     df.attrs.update(
         total_stored_size=result.total_stored_size,

@@ -62,7 +62,7 @@ class CopyForm(w.VBox):  # type: ignore[misc]
             options = [str(p) for p in top.platforms]
             set_status(self.status, f"{len(options)} platforms; none selected copies all.", OK)
         else:
-            image = resolve_image(get_client(self.client), ref)
+            image = resolve_image(ref, client=get_client(self.client))
             options = []
             platform = image.config.platform if image.config else None
             set_status(self.status, f"single-platform image ({platform}).", OK)
