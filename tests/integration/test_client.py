@@ -6,10 +6,11 @@ import json
 
 import httpx
 import pytest
+from support import oci as mt
+from support.oci import compute_digest
 
 import registrykit as rk
-from registrykit._model import mediatypes as mt
-from registrykit._model.manifest import Index, Manifest, compute_digest
+from registrykit import Index, Manifest
 from registrykit.lab.build import build_image, gzip_layer, tar_layer
 
 

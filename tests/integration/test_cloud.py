@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from support.cloudclis import TOKEN, calls
 
+from registrykit import AuthenticationError
 from registrykit._credentials.cloud import (
     ACR_USERNAME,
     acr_access_token,
@@ -16,7 +17,6 @@ from registrykit._credentials.cloud import (
     ecr_login_password,
     gcloud_access_token,
 )
-from registrykit._model.errors import AuthenticationError
 
 
 def test_ecr(clis: Path) -> None:

@@ -12,12 +12,7 @@ from support.images import FixtureImages
 from support.skopeo import Skopeo
 
 import registrykit as rk
-from registrykit._model.errors import AuthenticationError, NotFound
-from registrykit._ops.copy import copy
-from registrykit._ops.results import SyncResult
-from registrykit._ops.retention import apply
-from registrykit._ops.sync import sync, sync_rows
-from registrykit._ops.tagging import tag
+from registrykit import AuthenticationError, NotFound, SyncResult, apply, copy, sync, tag
 from registrykit.frames.plans import sync_plan
 from registrykit.lab.build import Image, Index
 from registrykit.lab.local import LocalRegistry
@@ -231,7 +226,7 @@ def test_sync_copies_only_what_differs(
     result = apply(plan, client=client)
     assert isinstance(result, SyncResult)
     assert sorted(result.tags) == ["1.0", "1.1"]
-    again = sync_rows(repo, dst, client=client)
+    again = sync_plan(repo, dst, client=client).itertuples()
     actions = {r.tag: r.action for r in again}
     assert actions == {"1.0": "skip", "1.1": "skip", "2.0": "copy"}
     final = sync(repo, dst, client=client)

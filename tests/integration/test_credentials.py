@@ -10,14 +10,17 @@ import logging
 import time
 
 import pytest
-from support.credhelpers import SECRET, TOKEN, Env, assert_no_secret, b64, write_json
-
-from registrykit._credentials.store import (
+from support.credhelpers import (
     DOCKER_HUB_KEY,
-    Credential,
-    CredentialStore,
+    SECRET,
+    TOKEN,
+    Env,
+    assert_no_secret,
+    b64,
+    write_json,
 )
-from registrykit._model.errors import RegistryKitError
+
+from registrykit import Credential, CredentialStore, RegistryKitError
 
 
 def test_cred_helper_is_used_for_its_host(env: Env) -> None:

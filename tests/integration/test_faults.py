@@ -14,9 +14,7 @@ from support.net import free_port
 from support.skopeo import Skopeo
 
 import registrykit as rk
-from registrykit._model.errors import DigestMismatch, RateLimited, RegistryUnavailable
-from registrykit._ops.copy import copy
-from registrykit._ops.pushpull import pull, push
+from registrykit import DigestMismatch, RateLimited, RegistryUnavailable, copy, pull, push
 from registrykit._transport.http import RetryPolicy
 from registrykit.lab.build import (
     Image,

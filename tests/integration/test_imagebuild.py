@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from support import oci as mt
 from support.images import GOLDEN_LAYERS, FixtureImages, golden_image
 from support.skopeo import Skopeo
 
-from registrykit._model import mediatypes as mt
 from registrykit.lab.build import (
     build_image,
     build_index,

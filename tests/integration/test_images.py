@@ -7,7 +7,6 @@ from collections import Counter
 import httpx
 
 import registrykit as rk
-from registrykit._ops.listing import tag_records
 
 
 class Counting(httpx.BaseTransport):
@@ -27,11 +26,11 @@ def test_warm_listing_costs_a_tag_list_and_heads(registry, push_fixtures, tmp_pa
     repo = pushed["multi"][0].rsplit(":", 1)[0]
     cold, warm = Counting(), Counting()
     with rk.Client(cache_dir=tmp_path, transport=cold) as client:
-        first = tag_records(client, repo)
+        first = rk.tags(repo, client=client)
     with rk.Client(cache_dir=tmp_path, transport=warm) as client:
-        second = tag_records(client, repo)
-    assert first == second
-    assert [r.platform for r in first] == ["linux/amd64", "linux/arm64/v8"]
+        second = rk.tags(repo, client=client)
+    assert first.equals(second)
+    assert first["platform"].tolist() == ["linux/amd64", "linux/arm64/v8"]
     # Cold: the index by tag, two platform manifests, two configs; no HEAD needed.
     assert cold.calls[("GET", "manifest")] == 3
     assert cold.calls[("GET", "blob")] == 2
@@ -49,7 +48,7 @@ def test_each_digest_is_fetched_once_across_tags(registry, tmp_path):
         samples.push(registry, [s for s in samples.webapp()], client=client)
     counting = Counting()
     with rk.Client(cache_dir=None, transport=counting) as client:
-        records = tag_records(client, f"{registry.host}/samples/webapp")
+        records = rk.tags(f"{registry.host}/samples/webapp", client=client)
     assert len(records) == 9  # 5 releases + latest, stable, date, git-sha on v1.4.0
     # 5 distinct manifests, but 9 tags: the sibling tags' GETs return the same digest,
     # while configs are fetched once per distinct digest.

@@ -7,12 +7,7 @@ import json
 import pytest
 
 import registrykit as rk
-from registrykit._ops.inspect import (
-    ImageInfo,
-    config,
-    inspect,
-    manifest,
-)
+from registrykit import ImageInfo, config, inspect, manifest
 from registrykit.frames import listing
 
 

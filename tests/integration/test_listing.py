@@ -7,9 +7,9 @@ import re
 import httpx
 import pandas as pd
 import pytest
+from support import oci as mt
 
 import registrykit as rk
-from registrykit._model import mediatypes as mt
 from registrykit.frames import listing
 from registrykit.lab.build import (
     Blob,
@@ -172,7 +172,7 @@ def test_helm_chart_appears_with_its_media_type_and_no_platform(
 
 
 def rk_config(ref: str, client: rk.Client) -> dict[str, object]:
-    from registrykit._ops.inspect import config
+    from registrykit import config
 
     return config(ref, client=client)
 

@@ -15,8 +15,7 @@ from support.images import FixtureImages
 from support.skopeo import Skopeo
 
 import registrykit as rk
-from registrykit._ops.copy import copy
-from registrykit._ops.pushpull import push
+from registrykit import copy, push
 from registrykit.lab.build import build_image, tar_layer, uncompressed_layer, write_oci_layout
 from registrykit.lab.local import LocalRegistry
 

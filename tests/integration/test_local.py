@@ -12,11 +12,11 @@ import jwt
 import pytest
 from support.images import FixtureImages
 from support.net import PUBLIC_REPOSITORY, TOKEN_PASSWORD, TOKEN_USER, free_port
+from support.oci import MANIFEST_ACCEPT
 from support.skopeo import Skopeo
 from support.tokenserver import TokenServer
 
-from registrykit._model.errors import RegistryUnavailable
-from registrykit._model.mediatypes import MANIFEST_ACCEPT
+from registrykit import RegistryUnavailable
 from registrykit.lab.local import LocalRegistry
 
 pytestmark = pytest.mark.timeout(120)

@@ -9,10 +9,7 @@ import pandas as pd
 import pytest
 
 import registrykit as rk
-from registrykit._ops.pushpull import push
-from registrykit._ops.results import ApplyResult
-from registrykit._ops.retention import apply, retention_rows
-from registrykit._ops.tagging import tag
+from registrykit import ApplyResult, apply, push, tag
 from registrykit.frames.plans import retention_plan
 from registrykit.lab.build import build_image, gzip_layer, tar_layer, write_oci_layout
 from registrykit.lab.local import LocalRegistry
@@ -83,8 +80,8 @@ def test_plan_never_drops_a_digest_a_kept_tag_needs(
 def test_older_than_keeps_newer_tags(repo: tuple[str, dict[str, str]], client: rk.Client) -> None:
     name, _ = repo
     cutoff = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    plan = retention_rows(name, older_than=cutoff, client=client)
-    actions = {r.tag: r.action for r in plan.rows}
+    plan = retention_plan(name, older_than=cutoff, client=client)
+    actions = {r.tag: r.action for r in plan.itertuples()}
     assert actions == {
         "new": "keep",
         "alias": "keep",
@@ -96,8 +93,8 @@ def test_older_than_keeps_newer_tags(repo: tuple[str, dict[str, str]], client: r
 
 def test_no_rule_deletes_nothing(repo: tuple[str, dict[str, str]], client: rk.Client) -> None:
     name, _ = repo
-    plan = retention_rows(name, client=client)
-    assert {r.action for r in plan.rows} == {"keep"}
+    plan = retention_plan(name, client=client)
+    assert {r.action for r in plan.itertuples()} == {"keep"}
 
 
 def test_apply_respects_a_tag_added_after_planning(

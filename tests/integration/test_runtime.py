@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 from support.runtime import write
 
-from registrykit._transport.settings import (
-    detect_runtime,
-)
+from registrykit import detect_runtime
 
 
 def fake_tool(bindir: Path, name: str, body: str) -> Path:

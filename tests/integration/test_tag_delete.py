@@ -7,11 +7,8 @@ from support.images import FixtureImages
 from support.skopeo import Skopeo
 
 import registrykit as rk
-from registrykit._model.errors import RegistryError
+from registrykit import RegistryError, copy, delete, tag
 from registrykit._ops import delete as _delete
-from registrykit._ops.copy import copy
-from registrykit._ops.delete import delete
-from registrykit._ops.tagging import tag
 from registrykit.lab.local import LocalRegistry
 
 pytestmark = pytest.mark.timeout(120)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+DOCKER_HUB_KEY = "https://index.docker.io/v1/"  # where docker stores Docker Hub logins
 SECRET = "s3cr3t:with:colons-Zq9"
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from support.cloudclis import calls
 
+from registrykit import AuthenticationError, RegistryKitError
 from registrykit._credentials.cloud import (
     acr_access_token,
     cloud_login_password,
@@ -16,7 +17,6 @@ from registrykit._credentials.cloud import (
     gcloud_access_token,
     json_key,
 )
-from registrykit._model.errors import AuthenticationError, RegistryKitError
 
 
 def test_cloud_login_password_needs_what_it_cannot_derive(clis: Path) -> None:

@@ -14,16 +14,18 @@ import stat
 from typing import Any
 
 import pytest
-from support.credhelpers import SECRET, TOKEN, Env, assert_no_secret, b64, write_json
-
-from registrykit._credentials.store import (
+from support.credhelpers import (
     DOCKER_HUB_KEY,
-    Credential,
-    CredentialStore,
-    auth_key,
-    normalize_host,
+    SECRET,
+    TOKEN,
+    Env,
+    assert_no_secret,
+    b64,
+    write_json,
 )
-from registrykit._model.errors import RegistryKitError
+
+from registrykit import Credential, CredentialStore, RegistryKitError
+from registrykit._credentials.store import auth_key, normalize_host
 
 # --------------------------------------------------------------------------- hosts
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from support import oci as mt
 from support.images import (
     GOLDEN_CONFIG,
     GOLDEN_DIGEST,
@@ -20,7 +21,6 @@ from support.images import (
     golden_image,
 )
 
-from registrykit._model import mediatypes as mt
 from registrykit.lab.build import (
     OPAQUE_WHITEOUT,
     REF_NAME_ANNOTATION,

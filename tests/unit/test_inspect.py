@@ -6,11 +6,8 @@ import httpx
 import pytest
 
 import registrykit as rk
+from registrykit import rate_limit
 from registrykit._model.units import human_size
-from registrykit._ops.inspect import (
-    rate_limit,
-    search_records,
-)
 from registrykit._transport.http import RetryPolicy
 from registrykit.frames import listing
 
@@ -108,11 +105,10 @@ def test_hub_search_uses_the_search_api() -> None:
         return httpx.Response(200, json=HUB_SEARCH)
 
     with rk.Client(cache_dir=None, transport=httpx.MockTransport(handler)) as c:
-        rows = search_records("nginx", limit=10, client=c)
-        df = listing.search("nginx", client=c)
+        df = listing.search("nginx", limit=10, client=c)
     assert seen[0].url.host == "index.docker.io" and seen[0].url.path == "/v1/search"
     assert seen[0].url.params["q"] == "nginx" and seen[0].url.params["n"] == "10"
-    assert [r["name"] for r in rows] == ["nginx", "bitnami/nginx"]
+    assert df["name"].tolist() == ["nginx", "bitnami/nginx"]
     assert list(df.columns) == ["registry", "name", "description", "stars", "official", "automated"]
     assert df["stars"].tolist() == [20000, 190]
     assert df["official"].tolist() == [True, False]
@@ -128,4 +124,4 @@ def test_hub_search_error_keeps_the_status() -> None:
         rk.Client(cache_dir=None, transport=httpx.MockTransport(handler), retry=no_retry) as c,
         pytest.raises(rk.RateLimited, match="log"),
     ):
-        search_records("nginx", client=c)
+        listing.search("nginx", client=c)

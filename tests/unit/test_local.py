@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from registrykit._model.errors import RegistryKitError, RegistryUnavailable
+from registrykit import RegistryKitError, RegistryUnavailable
 from registrykit.lab import local as _local
 from registrykit.lab.local import LocalRegistry
 

@@ -7,9 +7,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from support.oci import OCI_INDEX
 
-from registrykit._model.errors import DigestMismatch, Unsupported
-from registrykit._model.mediatypes import OCI_INDEX
+from registrykit import DigestMismatch, Unsupported
 from registrykit._stores.base import Store
 from registrykit._stores.layout import LayoutStore
 

@@ -7,15 +7,16 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from registrykit._model import reference as _reference
-from registrykit._model.errors import InvalidReference, RegistryKitError
-from registrykit._model.reference import (
+from registrykit import (
+    InvalidReference,
     Reference,
+    RegistryKitError,
     parse_reference,
     parse_repository,
     register_digest_algorithm,
-    validate_digest,
 )
+from registrykit._model import reference as _reference
+from registrykit._model.reference import validate_digest
 
 H256 = "0123456789abcdef" * 4
 H512 = "fedcba9876543210" * 8

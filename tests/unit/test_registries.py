@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from registrykit._model.errors import InvalidReference
-from registrykit._model.reference import parse_reference
-from registrykit._model.registries import KINDS, RegistryInfo, determine_registry, is_loopback
+from registrykit import InvalidReference, RegistryInfo, determine_registry, parse_reference
+from registrykit._model.registries import KINDS, is_loopback
 
 HUB_KEY = "https://index.docker.io/v1/"
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from registrykit._ops.retention import apply, parse_age
+from registrykit import apply
+from registrykit._ops.retention import parse_age
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 from support.runtime import write
 
-from registrykit._transport.settings import (
-    RegistrySettings,
-    RuntimeInfo,
-    _parse_version,
-    detect_runtime,
-    load_registry_settings,
-)
+from registrykit import RegistrySettings, RuntimeInfo, detect_runtime
+from registrykit._transport.settings import _parse_version, load_registry_settings
 
 # --------------------------------------------------------------------------- versions
 

@@ -6,11 +6,10 @@ import json
 
 import httpx
 import pytest
+from support.oci import OCI_MANIFEST
 
 import registrykit as rk
-from registrykit._model.errors import Unsupported
-from registrykit._model.mediatypes import OCI_MANIFEST
-from registrykit._ops.delete import delete
+from registrykit import Unsupported, delete
 
 pytestmark = pytest.mark.timeout(120)
 

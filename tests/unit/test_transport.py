@@ -8,10 +8,10 @@ import time
 
 import httpx
 import pytest
+from support import oci as mt
+from support.oci import compute_digest
 
 import registrykit as rk
-from registrykit._model import mediatypes as mt
-from registrykit._model.manifest import compute_digest
 from registrykit._transport.http import RetryPolicy
 
 HOST = "registry.example.com"

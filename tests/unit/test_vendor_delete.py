@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from support.oci import OCI_MANIFEST
 
 import registrykit as rk
-from registrykit._model.errors import AuthenticationError, NotFound, PermissionDenied
-from registrykit._model.mediatypes import OCI_MANIFEST
-from registrykit._ops.delete import delete
+from registrykit import AuthenticationError, NotFound, PermissionDenied, delete
 from registrykit._ops.vendors import dockerhub_delete_tag, dockerhub_login, ghcr_delete_digest
 
 HUB_PASSWORD = "hub-password-123"
