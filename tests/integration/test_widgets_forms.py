@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
+from collections.abc import Iterator
+
 import pytest
 
 import registrykit as rk
@@ -9,11 +13,25 @@ from registrykit.lab import samples
 from registrykit.widgets import CopyForm, DeleteForm, RegistryBrowser
 
 
-@pytest.fixture
-def seeded(tmp_path_factory, client):
-    with rk.LocalRegistry() as reg:
+@pytest.fixture(scope="session")
+def seeded() -> Iterator[rk.LocalRegistry]:
+    """Every sample, pushed once per session. Read-only: tests that delete use ``webapp_repo``."""
+    with rk.LocalRegistry() as reg, rk.Client(cache_dir=None) as client:
         samples.push(reg, client=client)
         yield reg
+
+
+@pytest.fixture
+def webapp_repo(seeded: rk.LocalRegistry, client: rk.Client) -> str:
+    """The webapp samples (every tag, the siblings, the signature) in a repository of its own."""
+    repository = f"forms-{uuid.uuid4().hex[:12]}/webapp"
+    webapp = [
+        dataclasses.replace(sample, repository=repository)
+        for sample in samples.samples()
+        if sample.repository == "samples/webapp"
+    ]
+    samples.push(seeded, webapp, client=client)
+    return repository
 
 
 def test_copy_form_reads_platforms_and_copies_a_subset(seeded, registry, client):
@@ -41,8 +59,8 @@ def test_copy_form_shows_errors_with_their_remedy(seeded, client):
     assert "Traceback" not in form.status.value and form.status.value
 
 
-def test_delete_form_needs_a_preview_and_a_tick(seeded, client):
-    image = f"{seeded.host}/samples/webapp:stable"
+def test_delete_form_needs_a_preview_and_a_tick(seeded, webapp_repo, client):
+    image = f"{seeded.host}/{webapp_repo}:stable"
     form = DeleteForm(image, client=client)
     assert form.button.disabled
     form.delete()  # refused without preview
@@ -53,26 +71,26 @@ def test_delete_form_needs_a_preview_and_a_tick(seeded, client):
     assert form.button.disabled
     form.confirm.value = True
     assert not form.button.disabled
-    form.image.value = f"{seeded.host}/samples/webapp:v1.0.0"  # changing the image resets
+    form.image.value = f"{seeded.host}/{webapp_repo}:v1.0.0"  # changing the image resets
     assert form.button.disabled and not form.confirm.value
     form.image.value = image
     form.preview_button.click()
     form.confirm.value = True
     form.button.click()
     assert "Deleted" in form.status.value
-    remaining = client.registry(seeded.host).tags("samples/webapp")
+    remaining = client.registry(seeded.host).tags(webapp_repo)
     assert not set(remaining) & {"v1.4.0", *samples.WEBAPP_SIBLING_TAGS}
     assert "v1.3.0" in remaining
     assert form.button.disabled  # a new delete needs a new preview
 
 
-def test_delete_form_untag_only_keeps_siblings(seeded, client):
-    form = DeleteForm(f"{seeded.host}/samples/webapp:latest", client=client)
+def test_delete_form_untag_only_keeps_siblings(seeded, webapp_repo, client):
+    form = DeleteForm(f"{seeded.host}/{webapp_repo}:latest", client=client)
     form.untag_only.value = True
     form.preview_button.click()
     form.confirm.value = True
     form.button.click()
-    remaining = client.registry(seeded.host).tags("samples/webapp")
+    remaining = client.registry(seeded.host).tags(webapp_repo)
     assert "latest" not in remaining and "stable" in remaining
 
 
