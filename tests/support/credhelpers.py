@@ -16,8 +16,6 @@ import pytest
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"  # where docker stores Docker Hub logins
 SECRET = "s3cr3t:with:colons-Zq9"
-
-
 TOKEN = "idtok-8f7e6d5c4b3a"
 
 
