@@ -1,16 +1,21 @@
 # Two commands for a fresh Debian/Ubuntu machine: `make demo` and `make test`.
 # Each installs what is missing (apt packages, then the Python package), then runs.
+# `make test-fast` runs only tests/unit (no registry, no processes, no notebooks).
 
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test deps apt pip lint bench
+.PHONY: demo test test-fast deps apt pip lint bench
 
 demo: deps
 	$(PYTHON) -m registrykit demo
 
 test: deps
 	$(PYTHON) -m pytest
+
+# addopts without --nbval: the notebooks are not collected.
+test-fast: pip
+	$(PYTHON) -m pytest -o addopts=-ra tests/unit
 
 deps: apt pip
 
@@ -25,7 +30,7 @@ apt:
 	fi
 
 pip:
-	@$(PYTHON) -c "import registrykit, pytest, pandas, matplotlib, ipywidgets, nbval, jwt, bcrypt, playwright, jupyterlab, nbclient" 2>/dev/null \
+	@$(PYTHON) -c "import registrykit, pytest, hypothesis, pandas, matplotlib, ipywidgets, nbval, jwt, bcrypt, playwright, jupyterlab, nbclient" 2>/dev/null \
 		|| $(PYTHON) -m pip install -q -e ".[test]"
 
 lint:

@@ -1,0 +1,1 @@
+"""E2e tier: see tests/conftest.py."""

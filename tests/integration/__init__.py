@@ -1,0 +1,1 @@
+"""Integration tier: see tests/conftest.py."""

@@ -1,0 +1,24 @@
+"""Plots drawn from a reference in a real registry (Agg)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+
+import registrykit as rk
+from registrykit import plots
+
+matplotlib.use("Agg")
+
+
+def test_plots_from_a_reference(registry, fixture_images) -> None:
+    ref, _ = fixture_images.push_fixtures(registry, "plots")["single"]
+    with rk.Client(cache_dir=None) as c:
+        fig = plots.layer_sizes(ref, client=c)
+        files_fig = plots.largest_files(ref, client=c)
+    assert ref in fig.axes[0].get_title()
+    assert len(fig.axes[0].patches) == 3
+    labels = [t.get_text() for t in files_fig.axes[0].get_yticklabels()]
+    assert "/app/data.bin" not in labels and "/bin/hello" in labels

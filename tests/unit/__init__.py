@@ -1,0 +1,1 @@
+"""Unit tier: see tests/conftest.py."""
