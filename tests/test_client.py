@@ -10,10 +10,11 @@ import pytest
 import registrykit as rk
 from registrykit._model import mediatypes as mt
 from registrykit._model.manifest import Index, Manifest, compute_digest
+from registrykit._registry.api import RegistryClient
 from registrykit.lab.build import build_image, gzip_layer, tar_layer
 
 
-def _push(reg: rk.RegistryClient, repo: str, tag: str, files: dict[str, bytes]) -> str:
+def _push(reg: RegistryClient, repo: str, tag: str, files: dict[str, bytes]) -> str:
     image = build_image([gzip_layer(tar_layer(files))])
     for blob in image.blobs():
         reg.upload_blob(repo, blob.digest, blob.size, blob.data)

@@ -14,10 +14,9 @@ from conftest import FixtureImages, Skopeo
 from registrykit._model.errors import AuthenticationError, NotFound
 from registrykit._ops.copy import copy
 from registrykit._ops.results import SyncResult
-from registrykit._ops.retention import apply
 from registrykit._ops.sync import match_tags, sync, sync_rows
 from registrykit._ops.tagging import tag
-from registrykit.frames.plans import sync_plan
+from registrykit.frames.plans import apply, sync_plan
 from registrykit.lab.build import Image, Index
 from registrykit.lab.local import LocalRegistry
 

@@ -13,6 +13,7 @@ import pytest
 
 import registrykit as rk
 from conftest import TOKEN_PASSWORD, TOKEN_USER
+from registrykit._ops.login import credential_records
 
 
 def _config(home: Path) -> Path:
@@ -41,7 +42,7 @@ def test_login_verifies_then_stores_0600_keeping_other_entries(
         assert entry == f"{htpasswd_registry.username}:{password}"
         # The stored login is what the client now uses.
         assert list(client.registry(htpasswd_registry.host).catalog()) is not None
-        rows = rk.credential_records(client=client)
+        rows = credential_records(client=client)
         assert {
             "registry": htpasswd_registry.host,
             "username": htpasswd_registry.username,

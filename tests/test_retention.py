@@ -11,9 +11,9 @@ import pytest
 import registrykit as rk
 from registrykit._ops.pushpull import push
 from registrykit._ops.results import ApplyResult
-from registrykit._ops.retention import apply, parse_age, retention_rows
+from registrykit._ops.retention import parse_age, plan_retention
 from registrykit._ops.tagging import tag
-from registrykit.frames.plans import retention_plan
+from registrykit.frames.plans import apply, retention_plan
 from registrykit.lab.build import build_image, gzip_layer, tar_layer, write_oci_layout
 from registrykit.lab.local import LocalRegistry
 
@@ -83,7 +83,7 @@ def test_plan_never_drops_a_digest_a_kept_tag_needs(
 def test_older_than_keeps_newer_tags(repo: tuple[str, dict[str, str]], client: rk.Client) -> None:
     name, _ = repo
     cutoff = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    plan = retention_rows(name, older_than=cutoff, client=client)
+    plan = plan_retention(name, older_than=cutoff, client=client)
     actions = {r.tag: r.action for r in plan.rows}
     assert actions == {
         "new": "keep",
@@ -96,7 +96,7 @@ def test_older_than_keeps_newer_tags(repo: tuple[str, dict[str, str]], client: r
 
 def test_no_rule_deletes_nothing(repo: tuple[str, dict[str, str]], client: rk.Client) -> None:
     name, _ = repo
-    plan = retention_rows(name, client=client)
+    plan = plan_retention(name, client=client)
     assert {r.action for r in plan.rows} == {"keep"}
 
 

@@ -13,6 +13,7 @@ import registrykit as rk
 from registrykit._model import mediatypes as mt
 from registrykit._model.manifest import compute_digest
 from registrykit._transport.http import RetryPolicy
+from registrykit._transport.settings import RegistrySettings
 
 HOST = "registry.example.com"
 MANIFEST = json.dumps(
@@ -214,7 +215,7 @@ def test_mirrors_from_settings_are_read_first():
             return httpx.Response(404, json={"errors": [{"code": "MANIFEST_UNKNOWN"}]})
         return _manifest_response()
 
-    settings = rk.RegistrySettings(mirrors={"docker.io": ("mirror.example.com",)})
+    settings = RegistrySettings(mirrors={"docker.io": ("mirror.example.com",)})
     with _client(handler, settings=settings) as client:
         client.registry("docker.io").manifest("library/alpine", "3")
     assert seen == ["mirror.example.com", "registry-1.docker.io"]

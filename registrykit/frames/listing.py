@@ -25,22 +25,6 @@ from .._ops.listing import ImageRecord, resolve_image, tag_records
 from .._ops.login import credential_records
 from ._dtypes import Kind, typed_frame
 
-__all__ = [
-    "audit",
-    "audit_total",
-    "catalog",
-    "credentials",
-    "diff",
-    "files",
-    "history",
-    "layers",
-    "search",
-    "tag_history",
-    "tag_report",
-    "tags",
-    "waste",
-]
-
 PlatformArg = str | Platform | None
 
 CATALOG: dict[str, Kind] = {"registry": "category", "repository": "str"}

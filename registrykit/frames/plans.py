@@ -14,11 +14,14 @@ import pandas as pd
 
 from .._client import Client
 from .._model.reference import Reference
-from .._ops.retention import Plan, retention_rows, sync_plan_records
+from .._ops import plans
+from .._ops.plans import Plan, plan_sync
+from .._ops.results import ApplyResult, SyncResult
+from .._ops.retention import plan_retention
 from .._ops.sync import TagFilter
 from ._dtypes import Kind, typed_frame
 
-__all__ = ["plan_frame", "retention_plan", "sync_plan"]
+_PLAN_KIND = "registrykit.plan"
 
 RETENTION_SCHEMA: dict[str, Kind] = {
     "tag": "str",
@@ -41,7 +44,7 @@ def plan_frame(plan: Plan) -> pd.DataFrame:
     """A ``Plan`` as a typed DataFrame whose ``attrs`` let ``rk.apply`` run it."""
     schema = RETENTION_SCHEMA if plan.kind == "retention" else SYNC_SCHEMA
     frame = typed_frame(plan.records(), schema)
-    attrs: dict[str, Any] = {"registrykit.plan": plan.kind, **plan.meta}
+    attrs: dict[str, Any] = {_PLAN_KIND: plan.kind, **plan.meta}
     frame.attrs.update(attrs)
     return frame
 
@@ -51,6 +54,7 @@ def retention_plan(
     keep_last: int | None = None,
     keep: TagFilter = None,
     older_than: dt.timedelta | dt.datetime | str | None = None,
+    *,
     client: Client | None = None,
 ) -> pd.DataFrame:
     """``tag, digest, created, size, action, reason`` per tag, newest first.
@@ -59,14 +63,30 @@ def retention_plan(
     a kept tag shares its digest, so only the tag goes). Nothing changes until
     ``rk.apply(plan)``.
     """
-    return plan_frame(retention_rows(repository, keep_last, keep, older_than, client))
+    return plan_frame(plan_retention(repository, keep_last, keep, older_than, client=client))
 
 
 def sync_plan(
     src_repository: str | Reference,
     dst_repository: str | Reference,
     tags: TagFilter = None,
+    *,
     client: Client | None = None,
 ) -> pd.DataFrame:
     """``tag, source_digest, destination_digest, action, reason``: what rk.sync would copy."""
-    return plan_frame(sync_plan_records(src_repository, dst_repository, tags, client))
+    return plan_frame(plan_sync(src_repository, dst_repository, tags, client=client))
+
+
+def apply(
+    plan: pd.DataFrame | Plan, *, client: Client | None = None, progress: bool | None = None
+) -> ApplyResult | SyncResult:
+    """Carry out a plan from ``retention_plan`` or ``sync_plan`` (filtered as you like).
+
+    The frame's records and ``attrs`` go back to the core as a ``Plan``;
+    ``progress`` is passed to the copies a sync plan makes.
+    """
+    if isinstance(plan, pd.DataFrame) and _PLAN_KIND in plan.attrs:
+        meta = {k: v for k, v in plan.attrs.items() if k != _PLAN_KIND}
+        records = plan.to_dict("records")
+        plan = Plan.from_records(str(plan.attrs[_PLAN_KIND]), records, meta)
+    return plans.apply(plan, client=client, progress=progress)
