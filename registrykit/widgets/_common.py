@@ -1,15 +1,14 @@
-"""What every form shares: a status line, friendly errors, and lookups of the API.
+"""What every form shares: a status line, friendly errors, showing results.
 
-Forms only gather input and show results; the work is done by the library
-functions, looked up on the package at call time so a form always calls the
-public API a notebook would.
+Forms only gather input and show results; the work is done by the operation
+each form takes in its constructor (the public function by default, as
+ipywidgets' ``interact`` takes a function), so a form calls what a notebook
+would and a test or a notebook can hand it another.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-from typing import Any
 
 import ipywidgets as w
 
@@ -37,13 +36,6 @@ def friendly(exc: BaseException) -> str:
     if isinstance(exc, RegistryKitError | ValueError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def api(name: str) -> Callable[..., Any]:
-    import registrykit
-
-    fn: Callable[..., Any] = getattr(registrykit, name)
-    return fn
 
 
 def show(output: w.Output, *values: object, clear: bool = True) -> None:

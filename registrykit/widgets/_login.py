@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import ipywidgets as w
 
 from .._client import Client
 from .._model.registries import determine_registry
-from ._common import ERROR, OK, WIDE, api, friendly, set_status, status_line
+from .._ops.login import login as login_operation
+from ._common import ERROR, OK, WIDE, friendly, set_status, status_line
 
 KNOWN_REGISTRIES = (
     "docker.io",
@@ -24,10 +28,18 @@ class LoginForm(w.VBox):  # type: ignore[misc]
 
     The password lives only in the ``Password`` widget until Login is pressed
     and is cleared right after, whatever the outcome. It is never echoed.
+    ``login`` is the operation called (``rk.login`` by default).
     """
 
-    def __init__(self, registry: str = "", *, client: Client | None = None) -> None:
+    def __init__(
+        self,
+        registry: str = "",
+        *,
+        client: Client | None = None,
+        login: Callable[..., Any] | None = None,
+    ) -> None:
         self.client = client
+        self._login = login or login_operation
         self.registry = w.Combobox(
             value=registry,
             options=list(KNOWN_REGISTRIES),
@@ -82,7 +94,7 @@ class LoginForm(w.VBox):  # type: ignore[misc]
             return None
         set_status(self.status, f"Logging in to {registry}…")
         try:
-            self.result = api("login")(
+            self.result = self._login(
                 registry,
                 username or None,
                 password or None,
