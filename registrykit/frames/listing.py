@@ -124,7 +124,7 @@ def _matcher(pattern: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
 
 
 def catalog(
-    registry: str, pattern: str | re.Pattern[str] | None = None, client: Client | None = None
+    registry: str, pattern: str | re.Pattern[str] | None = None, *, client: Client | None = None
 ) -> pd.DataFrame:
     """Every repository of ``registry`` (all pages): ``registry, repository``.
 
@@ -144,7 +144,7 @@ def catalog(
 
 
 def search(
-    term: str, registry: str = "docker.io", limit: int = 25, client: Client | None = None
+    term: str, registry: str = "docker.io", limit: int = 25, *, client: Client | None = None
 ) -> pd.DataFrame:
     """Repositories matching ``term``: ``registry, name, description, stars, official, automated``.
 
@@ -175,7 +175,7 @@ def _tag_rows(records: Iterable[ImageRecord]) -> list[dict[str, object]]:
 
 
 def tags(
-    repository: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    repository: str | Reference, platform: PlatformArg = None, *, client: Client | None = None
 ) -> pd.DataFrame:
     """One row per tag and platform of ``repository``.
 
@@ -195,7 +195,7 @@ def tags(
 
 
 def tag_history(
-    repository: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    repository: str | Reference, platform: PlatformArg = None, *, client: Client | None = None
 ) -> pd.DataFrame:
     """Tags ordered by ``created``, each compared with the one before.
 
@@ -209,7 +209,7 @@ def tag_history(
     return typed_frame(analysis.tag_history_records(records), TAG_HISTORY)
 
 
-def tag_report(repository: str | Reference, client: Client | None = None) -> pd.DataFrame:
+def tag_report(repository: str | Reference, *, client: Client | None = None) -> pd.DataFrame:
     """The usual tagging strategy checked: ``check, passed, detail``.
 
     Checks: semver tags present, ``latest`` points at the newest semver
@@ -227,7 +227,7 @@ def tag_report(repository: str | Reference, client: Client | None = None) -> pd.
 
 
 def history(
-    image: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    image: str | Reference, platform: PlatformArg = None, *, client: Client | None = None
 ) -> pd.DataFrame:
     """The config history with each step's layer: ``step, created, created_by,
     empty_layer, layer_digest, size, cumulative_size`` (empty steps: size 0, no digest)."""
@@ -236,7 +236,7 @@ def history(
 
 
 def layers(
-    image: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    image: str | Reference, platform: PlatformArg = None, *, client: Client | None = None
 ) -> pd.DataFrame:
     """``index, digest, media_type, size, percent, created_by``; percent of layer bytes."""
     resolved = resolve_image(get_client(client), image, platform)
@@ -247,6 +247,7 @@ def diff(
     image_a: str | Reference,
     image_b: str | Reference,
     platform: PlatformArg = None,
+    *,
     client: Client | None = None,
 ) -> pd.DataFrame:
     """Layers of ``image_b`` against ``image_a``: ``digest, size, status``.
@@ -259,7 +260,7 @@ def diff(
 
 
 def files(
-    image: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    image: str | Reference, platform: PlatformArg = None, *, client: Client | None = None
 ) -> pd.DataFrame:
     """Every file version in the image's layers: ``path, size, layer, layer_digest,
     kind, visible``.
@@ -277,7 +278,7 @@ def files(
 
 
 def waste(
-    image: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    image: str | Reference, platform: PlatformArg = None, *, client: Client | None = None
 ) -> pd.DataFrame:
     """The file versions later layers overwrite or delete, largest first.
 
@@ -316,7 +317,7 @@ def _repositories(target: str | Sequence[str | Reference], c: Client) -> list[st
 
 
 def audit(
-    registry_or_repositories: str | Sequence[str | Reference], client: Client | None = None
+    registry_or_repositories: str | Sequence[str | Reference], *, client: Client | None = None
 ) -> pd.DataFrame:
     """Storage per repository: ``repository, tags, images, logical_size,
     stored_size, shared_size``.
@@ -361,6 +362,6 @@ def audit_total(df: pd.DataFrame) -> pd.Series:
     )
 
 
-def credentials(client: Client | None = None) -> pd.DataFrame:
+def credentials(*, client: Client | None = None) -> pd.DataFrame:
     """Where you are logged in: ``registry, username, source``; never a secret."""
     return typed_frame(credential_records(client=client), CREDENTIALS)
