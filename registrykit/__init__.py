@@ -16,19 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import frames
 from ._client import Client, default_client, set_default_client
-from ._model.errors import (
-    AuthenticationError,
-    DigestMismatch,
-    InvalidReference,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    RegistryError,
-    RegistryKitError,
-    RegistryUnavailable,
-    TLSError,
-    Unsupported,
-)
+from ._model import errors as _errors
+from ._model.errors import *  # noqa: F403  (the exception tree of design.md, "Errors")
 from ._model.manifest import Descriptor, ImageConfig, Index, Manifest, Platform
 from ._model.reference import Reference, parse_reference, parse_repository
 from ._model.registries import RegistryInfo, determine_registry
@@ -79,39 +68,29 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-# Everything but the frame functions; their names are written once, in frames.__all__.
+# Everything but the exceptions and the frame functions, whose names are written
+# once each: in _model/errors.py and in frames/__init__.py.
 __all__ = [
     "ApplyResult",
-    "AuthenticationError",
     "Client",
     "CopyResult",
     "DeleteResult",
     "Descriptor",
-    "DigestMismatch",
     "ImageConfig",
     "ImageInfo",
     "Index",
-    "InvalidReference",
     "LocalRegistry",
     "LoginResult",
     "Manifest",
-    "NotFound",
-    "PermissionDenied",
     "Platform",
     "PullResult",
     "PushResult",
     "RateLimit",
-    "RateLimited",
     "Reference",
-    "RegistryError",
     "RegistryInfo",
-    "RegistryKitError",
-    "RegistryUnavailable",
     "RuntimeInfo",
     "SyncResult",
-    "TLSError",
     "TagResult",
-    "Unsupported",
     "__version__",
     "config",
     "copy",
@@ -137,5 +116,6 @@ __all__ = [
     "tag",
     "widgets",
 ]
+__all__ += _errors.__all__
 __all__ += frames.__all__
 __all__.sort()

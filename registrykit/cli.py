@@ -143,36 +143,18 @@ def cmd_logout(args: argparse.Namespace, client: Client) -> Any:
     return f"Removed login for {args.registry} from: {', '.join(removed) or 'nowhere (none found)'}"
 
 
-def cmd_credentials(args: argparse.Namespace, client: Client) -> Any:
-    return frames.credentials(client=client)
+Handler = Callable[[argparse.Namespace, Client], Any]
 
 
-def cmd_catalog(args: argparse.Namespace, client: Client) -> Any:
-    return frames.catalog(args.registry, pattern=args.pattern, client=client)
+def _reader(name: str, positional: tuple[str, ...] = (), keywords: tuple[str, ...] = ()) -> Handler:
+    """A command that returns ``frames.<name>`` of its arguments: the plain listings."""
 
+    def handler(args: argparse.Namespace, client: Client) -> Any:
+        values = [getattr(args, p) for p in positional]
+        options = {k: getattr(args, k) for k in keywords}
+        return getattr(frames, name)(*values, **options, client=client)
 
-def cmd_search(args: argparse.Namespace, client: Client) -> Any:
-    return frames.search(args.term, registry=args.registry, client=client)
-
-
-def cmd_tags(args: argparse.Namespace, client: Client) -> Any:
-    return frames.tags(args.repository, platform=args.platform, client=client)
-
-
-def cmd_tag_history(args: argparse.Namespace, client: Client) -> Any:
-    return frames.tag_history(args.repository, platform=args.platform, client=client)
-
-
-def cmd_history(args: argparse.Namespace, client: Client) -> Any:
-    return frames.history(args.image, platform=args.platform, client=client)
-
-
-def cmd_layers(args: argparse.Namespace, client: Client) -> Any:
-    return frames.layers(args.image, platform=args.platform, client=client)
-
-
-def cmd_files(args: argparse.Namespace, client: Client) -> Any:
-    return frames.files(args.image, platform=args.platform, client=client)
+    return handler
 
 
 def cmd_waste(args: argparse.Namespace, client: Client) -> Any:
@@ -330,7 +312,7 @@ def opt(*flags: str, **kwargs: Any) -> Option:
 @dataclass(frozen=True)
 class Command:
     name: str
-    handler: Callable[[argparse.Namespace, Client], Any]
+    handler: Handler
     help: str
     options: tuple[Option, ...] = field(default=())
 
@@ -364,159 +346,69 @@ IMAGE, REPOSITORY = opt("image"), opt("repository")
 SOURCE, DESTINATION = opt("source"), opt("destination")
 ALL_TAGS = opt("--all-tags", action="store_true")
 
+# One row per command: name, handler, help, arguments. Kept one row a line to read as a table.
+# fmt: off
 COMMANDS: tuple[Command, ...] = (
     Command("runtime", cmd_runtime, "detect docker, podman, skopeo and their auth files"),
-    Command(
-        "registry", cmd_registry, "what kind of registry a reference points at", (opt("reference"),)
-    ),
-    Command(
-        "login",
-        cmd_login,
-        "log in (verified against /v2/, then stored)",
-        (
-            opt("registry"),
-            opt("-u", "--username"),
-            opt("-p", "--password", help="insecure: prefer --password-stdin"),
-            opt("--password-stdin", action="store_true"),
-        ),
-    ),
+    Command("registry", cmd_registry, "what kind of registry a reference points at",
+            (opt("reference"),)),
+    Command("login", cmd_login, "log in (verified against /v2/, then stored)", (
+        opt("registry"), opt("-u", "--username"),
+        opt("-p", "--password", help="insecure: prefer --password-stdin"),
+        opt("--password-stdin", action="store_true"))),
     Command("logout", cmd_logout, "forget a stored login", (opt("registry"),)),
-    Command("credentials", cmd_credentials, "where you are logged in (never a secret)"),
-    Command(
-        "catalog",
-        cmd_catalog,
-        "list repositories of a registry",
-        (
-            opt("registry"),
-            opt("--pattern", help="glob, or a regex starting with ^"),
-        ),
-    ),
-    Command(
-        "search",
-        cmd_search,
-        "search Docker Hub (or filter a registry's catalog)",
-        (
-            opt("term"),
-            opt("--registry", default="docker.io"),
-        ),
-    ),
-    Command("tags", cmd_tags, "tags with digest, platform, size, created", (REPOSITORY, PLATFORM)),
-    Command(
-        "tag-history",
-        cmd_tag_history,
-        "tags over time with size changes and regressions",
-        (REPOSITORY, PLATFORM),
-    ),
-    Command("history", cmd_history, "the build history of an image", (IMAGE, PLATFORM)),
-    Command("layers", cmd_layers, "layer sizes and the commands that made them", (IMAGE, PLATFORM)),
-    Command("files", cmd_files, "every file version in the layers", (IMAGE, PLATFORM)),
+    Command("credentials", _reader("credentials"), "where you are logged in (never a secret)"),
+    Command("catalog", _reader("catalog", ("registry",), ("pattern",)),
+            "list repositories of a registry",
+            (opt("registry"), opt("--pattern", help="glob, or a regex starting with ^"))),
+    Command("search", _reader("search", ("term",), ("registry",)),
+            "search Docker Hub (or filter a registry's catalog)",
+            (opt("term"), opt("--registry", default="docker.io"))),
+    Command("tags", _reader("tags", ("repository",), ("platform",)),
+            "tags with digest, platform, size, created", (REPOSITORY, PLATFORM)),
+    Command("tag-history", _reader("tag_history", ("repository",), ("platform",)),
+            "tags over time with size changes and regressions", (REPOSITORY, PLATFORM)),
+    Command("history", _reader("history", ("image",), ("platform",)),
+            "the build history of an image", (IMAGE, PLATFORM)),
+    Command("layers", _reader("layers", ("image",), ("platform",)),
+            "layer sizes and the commands that made them", (IMAGE, PLATFORM)),
+    Command("files", _reader("files", ("image",), ("platform",)),
+            "every file version in the layers", (IMAGE, PLATFORM)),
     Command("waste", cmd_waste, "bytes later layers overwrite or delete", (IMAGE, PLATFORM)),
-    Command(
-        "inspect",
-        cmd_inspect,
-        "inspect an image like skopeo inspect",
-        (
-            IMAGE,
-            PLATFORM,
-            opt("--raw", action="store_true", help="the manifest as stored"),
-            opt("--config", action="store_true", help="the image config"),
-        ),
-    ),
-    Command(
-        "diff",
-        cmd_diff,
-        "layers added and removed between two images",
-        (
-            opt("image_a"),
-            opt("image_b"),
-            PLATFORM,
-            opt("--max-growth", metavar="PCT", help="exit 1 if B is more than PCT larger"),
-        ),
-    ),
-    Command(
-        "audit",
-        cmd_audit,
-        "storage per repository, shared layers counted once",
-        (
-            opt("target", nargs="+", help="a registry host, or repositories"),
-            opt("--max-size", metavar="SIZE", help="exit 1 if the total stored exceeds SIZE"),
-        ),
-    ),
-    Command(
-        "copy",
-        cmd_copy,
-        "copy an image between registries",
-        (SOURCE, DESTINATION, ALL_TAGS, PLATFORMS),
-    ),
-    Command(
-        "sync",
-        cmd_sync,
-        "copy the tags whose digests differ",
-        (
-            SOURCE,
-            DESTINATION,
-            opt("--tags", nargs="+", help="a glob, a regex (^...) or tag names"),
-            opt("--dry-run", action="store_true", help="show the plan only"),
-        ),
-    ),
-    Command(
-        "pull",
-        cmd_pull,
-        "pull into an OCI layout or a docker-archive tarball",
-        (
-            IMAGE,
-            opt("path"),
-            opt("--as", dest="format_", choices=["oci", "docker-archive"], default="oci"),
-            PLATFORM,
-            ALL_TAGS,
-        ),
-    ),
-    Command(
-        "push",
-        cmd_push,
-        "push an OCI layout or docker-archive tarball",
-        (opt("path"), IMAGE, ALL_TAGS),
-    ),
-    Command(
-        "tag",
-        cmd_tag,
-        "add tags to an image in the registry (no pull)",
-        (IMAGE, opt("new_tags", nargs="+")),
-    ),
-    Command(
-        "delete",
-        cmd_delete,
-        "delete an image (shows every tag that goes with it)",
-        (
-            IMAGE,
-            opt("--dry-run", action="store_true"),
-            opt("--yes", action="store_true", help="do not ask for confirmation"),
-            opt("--untag-only", action="store_true", help="remove only this tag"),
-        ),
-    ),
-    Command(
-        "local",
-        cmd_local,
-        "run a local registry until Ctrl-C",
-        (
-            opt("--port", type=int),
-            opt("--data-dir", help="keep images here across restarts"),
-            opt("--samples", action="store_true", help="push the sample images"),
-        ),
-    ),
-    Command(
-        "demo",
-        cmd_demo,
-        "walk the whole workflow against a local registry",
-        (opt("--output", default="demo-output", help="where plots and the report go"),),
-    ),
-    Command(
-        "lab",
-        cmd_lab,
-        "JupyterLab on the notebooks with a seeded local registry",
-        (opt("--notebooks"),),
-    ),
+    Command("inspect", cmd_inspect, "inspect an image like skopeo inspect", (
+        IMAGE, PLATFORM, opt("--raw", action="store_true", help="the manifest as stored"),
+        opt("--config", action="store_true", help="the image config"))),
+    Command("diff", cmd_diff, "layers added and removed between two images", (
+        opt("image_a"), opt("image_b"), PLATFORM,
+        opt("--max-growth", metavar="PCT", help="exit 1 if B is more than PCT larger"))),
+    Command("audit", cmd_audit, "storage per repository, shared layers counted once", (
+        opt("target", nargs="+", help="a registry host, or repositories"),
+        opt("--max-size", metavar="SIZE", help="exit 1 if the total stored exceeds SIZE"))),
+    Command("copy", cmd_copy, "copy an image between registries",
+            (SOURCE, DESTINATION, ALL_TAGS, PLATFORMS)),
+    Command("sync", cmd_sync, "copy the tags whose digests differ", (
+        SOURCE, DESTINATION, opt("--tags", nargs="+", help="a glob, a regex (^...) or tag names"),
+        opt("--dry-run", action="store_true", help="show the plan only"))),
+    Command("pull", cmd_pull, "pull into an OCI layout or a docker-archive tarball", (
+        IMAGE, opt("path"), PLATFORM, ALL_TAGS,
+        opt("--as", dest="format_", choices=["oci", "docker-archive"], default="oci"))),
+    Command("push", cmd_push, "push an OCI layout or docker-archive tarball",
+            (opt("path"), IMAGE, ALL_TAGS)),
+    Command("tag", cmd_tag, "add tags to an image in the registry (no pull)",
+            (IMAGE, opt("new_tags", nargs="+"))),
+    Command("delete", cmd_delete, "delete an image (shows every tag that goes with it)", (
+        IMAGE, opt("--dry-run", action="store_true"),
+        opt("--yes", action="store_true", help="do not ask for confirmation"),
+        opt("--untag-only", action="store_true", help="remove only this tag"))),
+    Command("local", cmd_local, "run a local registry until Ctrl-C", (
+        opt("--port", type=int), opt("--data-dir", help="keep images here across restarts"),
+        opt("--samples", action="store_true", help="push the sample images"))),
+    Command("demo", cmd_demo, "walk the whole workflow against a local registry",
+            (opt("--output", default="demo-output", help="where plots and the report go"),)),
+    Command("lab", cmd_lab, "JupyterLab on the notebooks with a seeded local registry",
+            (opt("--notebooks"),)),
 )
+# fmt: on
 
 
 def _after_command(flags: tuple[str, ...], kwargs: dict[str, Any]) -> Option:

@@ -7,21 +7,21 @@ it out; pandas keeps ``attrs`` through filtering.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+import inspect
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
 import pandas as pd
 
 from .._client import Client
-from .._model.reference import Reference
 from .._ops import plans
 from .._ops.plans import Plan, plan_sync
 from .._ops.results import ApplyResult, SyncResult
 from .._ops.retention import plan_retention
-from .._ops.sync import TagFilter
 from ._dtypes import Kind, typed_frame
 
 _PLAN_KIND = "registrykit.plan"
+_P = ParamSpec("_P")
 
 RETENTION_SCHEMA: dict[str, Kind] = {
     "tag": "str",
@@ -49,32 +49,34 @@ def plan_frame(plan: Plan) -> pd.DataFrame:
     return frame
 
 
-def retention_plan(
-    repository: str | Reference,
-    keep_last: int | None = None,
-    keep: TagFilter = None,
-    older_than: dt.timedelta | dt.datetime | str | None = None,
-    *,
-    client: Client | None = None,
-) -> pd.DataFrame:
+def _as_frame(planner: Callable[_P, Plan], name: str, doc: str) -> Callable[_P, pd.DataFrame]:
+    """``planner`` with the same arguments (and signature), returning its plan as a frame."""
+
+    def framed(*args: _P.args, **kwargs: _P.kwargs) -> pd.DataFrame:
+        return plan_frame(planner(*args, **kwargs))
+
+    framed.__name__ = framed.__qualname__ = name
+    framed.__doc__ = doc
+    signature = inspect.signature(planner).replace(return_annotation="pd.DataFrame")
+    framed.__signature__ = signature  # type: ignore[attr-defined]
+    return framed
+
+
+retention_plan = _as_frame(
+    plan_retention,
+    "retention_plan",
     """``tag, digest, created, size, action, reason`` per tag, newest first.
 
     ``action`` is ``keep``, ``delete`` or ``untag`` (the rules drop the tag, but
     a kept tag shares its digest, so only the tag goes). Nothing changes until
     ``rk.apply(plan)``.
-    """
-    return plan_frame(plan_retention(repository, keep_last, keep, older_than, client=client))
-
-
-def sync_plan(
-    src_repository: str | Reference,
-    dst_repository: str | Reference,
-    tags: TagFilter = None,
-    *,
-    client: Client | None = None,
-) -> pd.DataFrame:
-    """``tag, source_digest, destination_digest, action, reason``: what rk.sync would copy."""
-    return plan_frame(plan_sync(src_repository, dst_repository, tags, client=client))
+    """,
+)
+sync_plan = _as_frame(
+    plan_sync,
+    "sync_plan",
+    "``tag, source_digest, destination_digest, action, reason``: what rk.sync would copy.",
+)
 
 
 def apply(

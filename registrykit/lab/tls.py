@@ -106,17 +106,23 @@ def _certificate(
     return builder.sign(signing_key, hashes.SHA256())
 
 
+_UNUSED_KEY_USAGES = (
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "encipher_only",
+    "decipher_only",
+)
+
+
 def _key_usage(*, signs_certificates: bool) -> x509.KeyUsage:
+    """Signatures always; certificate and CRL signing only for a CA."""
     return x509.KeyUsage(
         digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
         key_cert_sign=signs_certificates,
         crl_sign=signs_certificates,
-        encipher_only=False,
-        decipher_only=False,
+        **dict.fromkeys(_UNUSED_KEY_USAGES, False),
     )
 
 

@@ -9,10 +9,15 @@ would and a test or a notebook can hand it another.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as w
 
 from .._model.errors import RegistryKitError
+
+# What a form calls to do its work: the public function, or a stand-in.
+Operation = Callable[..., Any]
 
 OK = "#1a7f37"
 ERROR = "#cf222e"

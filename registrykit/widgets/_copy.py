@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import ipywidgets as w
 
 from .._client import Client
 from .._ops.copy import copy as copy_operation
 from .._ops.inspect import inspect as inspect_operation
-from ._common import ERROR, OK, WIDE, friendly, set_status, show, status_line
+from ._common import ERROR, OK, WIDE, Operation, friendly, set_status, show, status_line
 
 
 class CopyForm(w.VBox):  # type: ignore[misc]
@@ -26,8 +23,8 @@ class CopyForm(w.VBox):  # type: ignore[misc]
         destination: str = "",
         *,
         client: Client | None = None,
-        copy: Callable[..., Any] | None = None,
-        inspect: Callable[..., Any] | None = None,
+        copy: Operation | None = None,
+        inspect: Operation | None = None,
     ) -> None:
         self.client = client
         self._copy = copy or copy_operation

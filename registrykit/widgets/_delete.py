@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import ipywidgets as w
 
 from .._client import Client
 from .._ops.delete import delete as delete_operation
-from ._common import ERROR, LABELLED, OK, WIDE, friendly, set_status, show, status_line
+from ._common import (
+    ERROR,
+    LABELLED,
+    OK,
+    WIDE,
+    Operation,
+    friendly,
+    set_status,
+    show,
+    status_line,
+)
 
 
 class DeleteForm(w.VBox):  # type: ignore[misc]
@@ -22,14 +29,8 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
     """
 
     def __init__(
-        self,
-        image: str = "",
-        *,
-        client: Client | None = None,
-        delete: Callable[..., Any] | None = None,
+        self, image: str = "", *, client: Client | None = None, delete: Operation | None = None
     ) -> None:
-        self.client = client
-        self._delete = delete or delete_operation
         self.image = w.Text(
             value=image, description="Image", placeholder="registry/repo:tag", layout=WIDE
         )
@@ -48,6 +49,8 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
         )
         self.status = status_line()
         self.output = w.Output()
+        self.client = client
+        self._delete = delete or delete_operation
         self.plan: object | None = None
         self.result: object | None = None
         self._previewed: tuple[str, bool] | None = None

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import ipywidgets as w
 
 from .._client import Client
 from .._model.registries import determine_registry
 from .._ops.login import login as login_operation
-from ._common import ERROR, OK, WIDE, friendly, set_status, status_line
+from ._common import ERROR, OK, WIDE, Operation, friendly, set_status, status_line
 
 KNOWN_REGISTRIES = (
     "docker.io",
@@ -32,14 +29,8 @@ class LoginForm(w.VBox):  # type: ignore[misc]
     """
 
     def __init__(
-        self,
-        registry: str = "",
-        *,
-        client: Client | None = None,
-        login: Callable[..., Any] | None = None,
+        self, registry: str = "", *, client: Client | None = None, login: Operation | None = None
     ) -> None:
-        self.client = client
-        self._login = login or login_operation
         self.registry = w.Combobox(
             value=registry,
             options=list(KNOWN_REGISTRIES),
@@ -56,6 +47,8 @@ class LoginForm(w.VBox):  # type: ignore[misc]
         self.button = w.Button(description="Login", button_style="primary", icon="sign-in")
         self.hint = w.HTML()
         self.status = status_line()
+        self.client = client
+        self._login = login or login_operation
         self.result: object | None = None
         self.button.on_click(lambda _b: self.login())
         self.registry.observe(lambda _c: self._show_hint(), names="value")
