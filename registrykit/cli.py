@@ -425,11 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="registrykit",
         description="Container registries from the terminal: list, inspect, audit, copy, delete.",
     )
+    late = argparse.ArgumentParser(add_help=False)  # the same options, after the command
     for flags, kwargs in GLOBAL_OPTIONS:
         parser.add_argument(*flags, **kwargs)
-    late = argparse.ArgumentParser(add_help=False)
-    for flags, kwargs in map(lambda o: _after_command(*o), GLOBAL_OPTIONS):
-        late.add_argument(*flags, **kwargs)
+        late_flags, late_kwargs = _after_command(flags, kwargs)
+        late.add_argument(*late_flags, **late_kwargs)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         p = sub.add_parser(
