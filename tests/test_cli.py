@@ -202,3 +202,19 @@ def test_json_after_the_command_against_a_registry(seeded):
     proc = run("tags", f"{seeded.host}/samples/api", "--format", "json", "--no-cache")
     assert proc.returncode == 0, proc.stderr
     assert {r["platform"] for r in json.loads(proc.stdout)} == {"linux/amd64", "linux/arm64/v8"}
+
+
+def test_gates_are_returned_by_the_command(monkeypatch):
+    import pandas as pd
+
+    from registrykit import cli, frames
+
+    frame = pd.DataFrame({"digest": ["a", "b"], "size": [100, 300], "status": ["common", "added"]})
+    monkeypatch.setattr(frames, "diff", lambda *args, **kwargs: frame)
+    args = build_parser().parse_args(["diff", "x", "y", "--max-growth", "10%"])
+    gated = cli.cmd_diff(args, client=None)
+    assert gated.output is frame
+    assert "more than --max-growth 10%" in gated.failure
+    assert not hasattr(args, "gate_failed")
+    relaxed = build_parser().parse_args(["diff", "x", "y", "--max-growth", "500%"])
+    assert cli.cmd_diff(relaxed, client=None).failure is None
