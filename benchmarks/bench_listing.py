@@ -39,6 +39,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 import httpx
 
 import registrykit as rk
+from registrykit._registry.api import RegistryClient
 from registrykit.frames import listing
 from registrykit.lab.build import Blob, Image, build_image, build_index, gzip_layer, tar_layer
 
@@ -67,7 +68,7 @@ def verdict(label: str, ratio: float, target: str, ok: bool) -> None:
 
 
 def push_image(
-    reg: rk.RegistryClient, repo: str, image: Image, tag: str | None, skip: frozenset[str]
+    reg: RegistryClient, repo: str, image: Image, tag: str | None, skip: frozenset[str]
 ) -> None:
     # Shared blobs are uploaded once up front: concurrent uploads of one
     # digest race inside distribution (DIGEST_INVALID).

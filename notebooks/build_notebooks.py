@@ -141,10 +141,7 @@ did works here too.
             "settings = runtime.settings\nsettings.insecure, dict(settings.mirrors), "
             "settings.unqualified_search"
         ),
-        code(
-            "rk.RegistrySettings(insecure=('myregistry.local:5000',)).is_insecure("
-            "'myregistry.local:5000')"
-        ),
+        code("settings.is_insecure('myregistry.local:5000')"),
         commands(
             [
                 ("rk.detect_runtime()", "docker version", "podman version", "skopeo --version"),

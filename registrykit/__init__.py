@@ -1,34 +1,30 @@
 """registrykit: container registries as DataFrames, plots and forms in Jupyter.
 
 It speaks the OCI Distribution API over httpx; no Docker or Podman daemon is
-needed. ``import registrykit as rk``; every function takes ``client=`` and
-otherwise uses a shared default ``rk.Client()``.
+needed. ``import registrykit as rk``.
+
+Two rules hold for every public function:
+
+- ``client=`` is keyword-only and optional; without it a shared default
+  ``rk.Client()`` is used (the way ``httpx.get`` uses a default client).
+- Readers take ``platform`` (one ``os/arch[/variant]``: which image of a
+  multi-arch tag to read); writers take ``platforms`` (one or many: which
+  images of an index to copy).
 """
 
 from typing import TYPE_CHECKING, Any
 
+from . import frames
 from ._client import Client, default_client, set_default_client
-from ._credentials.store import Credential, CredentialStore
-from ._model.errors import (
-    AuthenticationError,
-    DigestMismatch,
-    InvalidReference,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    RegistryError,
-    RegistryKitError,
-    RegistryUnavailable,
-    TLSError,
-    Unsupported,
-)
+from ._model import errors as _errors
+from ._model.errors import *  # noqa: F403  (the exception tree of design.md, "Errors")
 from ._model.manifest import Descriptor, ImageConfig, Index, Manifest, Platform
 from ._model.reference import Reference, parse_reference, parse_repository
 from ._model.registries import RegistryInfo, determine_registry
 from ._ops.copy import copy
 from ._ops.delete import delete
 from ._ops.inspect import ImageInfo, config, inspect, manifest
-from ._ops.login import LoginResult, LogoutResult, credential_records, login, logout
+from ._ops.login import LoginResult, LogoutResult, login, logout
 from ._ops.pushpull import pull, push
 from ._ops.results import (
     ApplyResult,
@@ -39,68 +35,30 @@ from ._ops.results import (
     SyncResult,
     TagResult,
 )
-from ._ops.retention import apply
 from ._ops.runtime import RuntimeInfo, detect_runtime
 from ._ops.sync import sync
 from ._ops.tagging import tag
 from ._ops.vendors import RateLimit, rate_limit
-from ._registry.api import RegistryClient
-from ._transport.settings import RegistrySettings
 from ._version import __version__
 from .lab import samples
 from .lab.local import LocalRegistry
 
 if TYPE_CHECKING:
-    from . import plots, widgets
-    from .frames import (
-        audit,
-        audit_total,
-        catalog,
-        credentials,
-        diff,
-        files,
-        history,
-        layers,
-        retention_plan,
-        search,
-        sync_plan,
-        tag_history,
-        tag_report,
-        tags,
-        waste,
-    )
+    from . import lab, plots, widgets
+    from .frames import *  # noqa: F403
 
-# DataFrame functions, plots and widgets need pandas, matplotlib and
-# ipywidgets; they load on first use so the core imports without them.
-_FRAMES = frozenset(
-    {
-        "audit",
-        "audit_total",
-        "catalog",
-        "credentials",
-        "diff",
-        "files",
-        "history",
-        "layers",
-        "retention_plan",
-        "search",
-        "sync_plan",
-        "tag_history",
-        "tag_report",
-        "tags",
-        "waste",
-    }
-)
-_SUBMODULES = frozenset({"frames", "plots", "widgets"})
+# Plots and widgets need matplotlib and ipywidgets, and the frame functions
+# pandas; they load on first use so the core imports without them.
+_PRESENTATION_MODULES = frozenset({"plots", "widgets"})
 
 
 def __getattr__(name: str) -> Any:
     import importlib
 
-    if name in _FRAMES:
-        value = getattr(importlib.import_module(".frames", __name__), name)
-    elif name in _SUBMODULES:
+    if name in _PRESENTATION_MODULES:
         value = importlib.import_module(f".{name}", __name__)
+    elif name in frames.__all__:
+        value = getattr(frames, name)
     else:
         raise AttributeError(f"module 'registrykit' has no attribute {name!r}")
     globals()[name] = value
@@ -108,84 +66,58 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _FRAMES | _SUBMODULES)
+    return sorted(set(globals()) | set(__all__))
 
 
+# Everything but the exceptions and the frame functions, whose names are written
+# once each: in _model/errors.py and in frames/__init__.py.
 __all__ = [
-    "AuthenticationError",
+    "ApplyResult",
     "Client",
-    "Credential",
-    "CredentialStore",
+    "CopyResult",
+    "DeleteResult",
     "Descriptor",
-    "DigestMismatch",
     "ImageConfig",
+    "ImageInfo",
     "Index",
-    "InvalidReference",
     "LocalRegistry",
     "LoginResult",
     "LogoutResult",
     "Manifest",
-    "NotFound",
-    "PermissionDenied",
     "Platform",
-    "RateLimited",
-    "Reference",
-    "RegistryClient",
-    "RegistryError",
-    "RegistryInfo",
-    "RegistryKitError",
-    "RegistrySettings",
-    "RegistryUnavailable",
-    "RuntimeInfo",
-    "TLSError",
-    "Unsupported",
-    "__version__",
-    "credential_records",
-    "default_client",
-    "detect_runtime",
-    "determine_registry",
-    "login",
-    "logout",
-    "parse_reference",
-    "parse_repository",
-    "set_default_client",
-    "samples",
-    "ImageInfo",
-    "RateLimit",
-    "config",
-    "inspect",
-    "manifest",
-    "rate_limit",
-    "copy",
-    "sync",
-    "pull",
-    "push",
-    "tag",
-    "delete",
-    "apply",
-    "ApplyResult",
-    "CopyResult",
-    "DeleteResult",
     "PullResult",
     "PushResult",
+    "RateLimit",
+    "Reference",
+    "RegistryInfo",
+    "RuntimeInfo",
     "SyncResult",
     "TagResult",
-    "audit",
-    "audit_total",
-    "catalog",
-    "credentials",
-    "diff",
-    "files",
-    "history",
-    "layers",
-    "retention_plan",
-    "search",
-    "sync_plan",
-    "tag_history",
-    "tag_report",
-    "tags",
-    "waste",
+    "__version__",
+    "config",
+    "copy",
+    "default_client",
+    "delete",
+    "detect_runtime",
+    "determine_registry",
     "frames",
+    "inspect",
+    "lab",
+    "login",
+    "logout",
+    "manifest",
+    "parse_reference",
+    "parse_repository",
     "plots",
+    "pull",
+    "push",
+    "rate_limit",
+    "samples",
+    "set_default_client",
+    "sync",
+    "tag",
     "widgets",
 ]
+__all__ += _errors.__all__
+__all__ += frames.__all__
+__all__.sort()

@@ -3,7 +3,10 @@
 Results go to stdout (an aligned table with human sizes, or csv / json /
 markdown); progress bars and errors go to stderr. Exit codes: 0 success,
 1 a failed operation or gate, 2 bad usage. Errors print their one-line
-message with its remedy; ``--debug`` shows the traceback too.
+message with its remedy; ``--debug`` shows the traceback too. Global options
+go before or after the command (``registrykit tags REPO --format json``), as
+with docker, skopeo and crane. Readers take one ``--platform``; ``copy``
+takes it repeated (writers take one or many platforms).
 """
 
 from __future__ import annotations
@@ -15,12 +18,29 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from . import frames
+from ._client import Client
 from ._model.errors import InvalidReference, RegistryKitError
+from ._model.registries import determine_registry
 from ._model.units import human_size, parse_percent, parse_size
+from ._ops.copy import copy
+from ._ops.delete import delete
+from ._ops.inspect import config, inspect, manifest
+from ._ops.login import login, logout
+from ._ops.pushpull import pull, push
+from ._ops.runtime import detect_runtime
+from ._ops.sync import sync
+from ._ops.tagging import tag
+from ._registry.cache import default_cache_dir
+from .lab import samples
+from .lab.local import LocalRegistry
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Registries whose cloud CLI mints the password, so login needs none.
+_CLOUD_KINDS = ("ecr", "gcr", "artifact-registry", "acr")
 
 
 class UsageError(Exception):
@@ -84,22 +104,23 @@ def _jsonable(value: Any) -> Any:
 # -- commands ----------------------------------------------------------------------
 
 
-def _rk() -> Any:
-    import registrykit
+@dataclass(frozen=True)
+class Gated:
+    """A command's output and, when its gate (``--max-growth``, ``--max-size``) failed, why."""
 
-    return registrykit
-
-
-def cmd_runtime(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().detect_runtime()
+    output: Any
+    failure: str | None = None
 
 
-def cmd_registry(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().determine_registry(args.reference)
+def cmd_runtime(args: argparse.Namespace, client: Client) -> Any:
+    return detect_runtime()
 
 
-def cmd_login(args: argparse.Namespace, client: Any) -> Any:
-    rk = _rk()
+def cmd_registry(args: argparse.Namespace, client: Client) -> Any:
+    return determine_registry(args.reference)
+
+
+def cmd_login(args: argparse.Namespace, client: Client) -> Any:
     if args.password is not None:
         sys.stderr.write(
             "WARNING! Using --password via the CLI is insecure (it stays in your "
@@ -108,57 +129,36 @@ def cmd_login(args: argparse.Namespace, client: Any) -> Any:
         password = args.password
     elif args.password_stdin:
         password = sys.stdin.read().rstrip("\r\n")
-    elif (
-        rk.determine_registry(args.registry).kind in ("ecr", "gcr", "artifact-registry", "acr")
-        and not args.username
-    ):
+    elif determine_registry(args.registry).kind in _CLOUD_KINDS and not args.username:
         password = None  # the cloud CLI supplies a token
     else:
         if not sys.stdin.isatty():
             raise UsageError("no password: pass --password-stdin and pipe it in")
         password = getpass.getpass(f"Password for {args.username}@{args.registry}: ")
-    return rk.login(args.registry, args.username, password, client=client)
+    return login(args.registry, args.username, password, client=client)
 
 
-def cmd_logout(args: argparse.Namespace, client: Any) -> Any:
-    removed = _rk().logout(args.registry, client=client)
+def cmd_logout(args: argparse.Namespace, client: Client) -> Any:
+    removed = logout(args.registry, client=client)
     return f"Removed login for {args.registry} from: {', '.join(removed) or 'nowhere (none found)'}"
 
 
-def cmd_credentials(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().credentials(client=client)
+Handler = Callable[[argparse.Namespace, Client], Any]
 
 
-def cmd_catalog(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().catalog(args.registry, pattern=args.pattern, client=client)
+def _reader(name: str, positional: tuple[str, ...] = (), keywords: tuple[str, ...] = ()) -> Handler:
+    """A command that returns ``frames.<name>`` of its arguments: the plain listings."""
+
+    def handler(args: argparse.Namespace, client: Client) -> Any:
+        values = [getattr(args, p) for p in positional]
+        options = {k: getattr(args, k) for k in keywords}
+        return getattr(frames, name)(*values, **options, client=client)
+
+    return handler
 
 
-def cmd_search(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().search(args.term, registry=args.registry, client=client)
-
-
-def cmd_tags(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().tags(args.repository, platform=args.platform, client=client)
-
-
-def cmd_tag_history(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().tag_history(args.repository, platform=args.platform, client=client)
-
-
-def cmd_history(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().history(args.image, platform=args.platform, client=client)
-
-
-def cmd_layers(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().layers(args.image, platform=args.platform, client=client)
-
-
-def cmd_files(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().files(args.image, platform=args.platform, client=client)
-
-
-def cmd_waste(args: argparse.Namespace, client: Any) -> Any:
-    frame = _rk().waste(args.image, platform=args.platform, client=client)
+def cmd_waste(args: argparse.Namespace, client: Client) -> Any:
+    frame = frames.waste(args.image, platform=args.platform, client=client)
     _note(
         f"wasted {human_size(int(frame.attrs.get('wasted_bytes', 0)))}, "
         f"efficiency {frame.attrs.get('efficiency', float('nan')):.1%}"
@@ -166,13 +166,12 @@ def cmd_waste(args: argparse.Namespace, client: Any) -> Any:
     return frame
 
 
-def cmd_inspect(args: argparse.Namespace, client: Any) -> Any:
-    rk = _rk()
+def cmd_inspect(args: argparse.Namespace, client: Client) -> Any:
     if args.raw:
-        return rk.manifest(args.image, client=client)
+        return manifest(args.image, client=client)
     if args.config:
-        return rk.config(args.image, platform=args.platform, client=client)
-    return rk.inspect(args.image, platform=args.platform, client=client)
+        return config(args.image, platform=args.platform, client=client)
+    return inspect(args.image, platform=args.platform, client=client)
 
 
 def _growth(frame: Any) -> tuple[int, int]:
@@ -182,51 +181,52 @@ def _growth(frame: Any) -> tuple[int, int]:
     return common + removed, common + added
 
 
-def cmd_diff(args: argparse.Namespace, client: Any) -> Any:
-    frame = _rk().diff(args.image_a, args.image_b, platform=args.platform, client=client)
+def cmd_diff(args: argparse.Namespace, client: Client) -> Gated:
+    frame = frames.diff(args.image_a, args.image_b, platform=args.platform, client=client)
     before, after = _growth(frame)
     change = (after - before) / before if before else 0.0
     _note(f"{human_size(before)} → {human_size(after)} ({change:+.1%})")
     if args.max_growth is not None and change > parse_percent(args.max_growth):
-        args.gate_failed = (
+        return Gated(
+            frame,
             f"gate failed: {args.image_b} grew {change:.1%} over {args.image_a}, "
-            f"more than --max-growth {args.max_growth}"
+            f"more than --max-growth {args.max_growth}",
         )
-    return frame
+    return Gated(frame)
 
 
-def cmd_audit(args: argparse.Namespace, client: Any) -> Any:
+def cmd_audit(args: argparse.Namespace, client: Client) -> Gated:
     target: Any = args.target[0] if len(args.target) == 1 else list(args.target)
-    frame = _rk().audit(target, client=client)
+    frame = frames.audit(target, client=client)
     total = int(frame.attrs.get("total_stored_size", frame["stored_size"].sum()))
     _note(f"registry total, every blob counted once: {human_size(total)}")
     if args.max_size is not None and total > parse_size(args.max_size):
-        args.gate_failed = (
-            f"gate failed: stored size {human_size(total)} exceeds --max-size {args.max_size}"
+        return Gated(
+            frame,
+            f"gate failed: stored size {human_size(total)} exceeds --max-size {args.max_size}",
         )
-    return frame
+    return Gated(frame)
 
 
-def cmd_copy(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().copy(
+def cmd_copy(args: argparse.Namespace, client: Client) -> Any:
+    return copy(
         args.source,
         args.destination,
         all_tags=args.all_tags,
-        platforms=args.platform or None,
+        platforms=args.platforms or None,
         client=client,
     )
 
 
-def cmd_sync(args: argparse.Namespace, client: Any) -> Any:
-    rk = _rk()
+def cmd_sync(args: argparse.Namespace, client: Client) -> Any:
     tags = args.tags if args.tags is None or len(args.tags) != 1 else args.tags[0]
     if args.dry_run:
-        return rk.sync_plan(args.source, args.destination, tags=tags, client=client)
-    return rk.sync(args.source, args.destination, tags=tags, client=client)
+        return frames.sync_plan(args.source, args.destination, tags=tags, client=client)
+    return sync(args.source, args.destination, tags=tags, client=client)
 
 
-def cmd_pull(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().pull(
+def cmd_pull(args: argparse.Namespace, client: Client) -> Any:
+    return pull(
         args.image,
         args.path,
         format=args.format_,
@@ -236,17 +236,16 @@ def cmd_pull(args: argparse.Namespace, client: Any) -> Any:
     )
 
 
-def cmd_push(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().push(args.path, args.image, all_tags=args.all_tags, client=client)
+def cmd_push(args: argparse.Namespace, client: Client) -> Any:
+    return push(args.path, args.image, all_tags=args.all_tags, client=client)
 
 
-def cmd_tag(args: argparse.Namespace, client: Any) -> Any:
-    return _rk().tag(args.image, *args.new_tags, client=client)
+def cmd_tag(args: argparse.Namespace, client: Client) -> Any:
+    return tag(args.image, *args.new_tags, client=client)
 
 
-def cmd_delete(args: argparse.Namespace, client: Any) -> Any:
-    rk = _rk()
-    plan = rk.delete(args.image, dry_run=True, untag_only=args.untag_only, client=client)
+def cmd_delete(args: argparse.Namespace, client: Client) -> Any:
+    plan = delete(args.image, dry_run=True, untag_only=args.untag_only, client=client)
     if args.dry_run:
         return plan
     if not args.yes:
@@ -256,16 +255,15 @@ def cmd_delete(args: argparse.Namespace, client: Any) -> Any:
         answer = input("Delete? Type 'yes' to confirm: ")
         if answer.strip().lower() != "yes":
             return "Nothing deleted."
-    return rk.delete(args.image, untag_only=args.untag_only, client=client)
+    return delete(args.image, untag_only=args.untag_only, client=client)
 
 
-def cmd_local(args: argparse.Namespace, client: Any) -> Any:
+def cmd_local(args: argparse.Namespace, client: Client) -> Any:
     import time
 
-    rk = _rk()
-    with rk.LocalRegistry(port=args.port, data_dir=args.data_dir) as registry:
+    with LocalRegistry(port=args.port, data_dir=args.data_dir) as registry:
         if args.samples:
-            for pushed in rk.samples.push(registry):
+            for pushed in samples.push(registry):
                 sys.stderr.write(f"pushed {pushed}\n")
         sys.stdout.write(f"registry at {registry.url} (Ctrl-C to stop)\n")
         sys.stdout.flush()
@@ -277,20 +275,19 @@ def cmd_local(args: argparse.Namespace, client: Any) -> Any:
     return "stopped"
 
 
-def cmd_demo(args: argparse.Namespace, client: Any) -> Any:
+def cmd_demo(args: argparse.Namespace, client: Client) -> Any:
     from .lab import demo
 
     demo.run(sys.stdout, output_dir=args.output)
     return None
 
 
-def cmd_lab(args: argparse.Namespace, client: Any) -> Any:
+def cmd_lab(args: argparse.Namespace, client: Client) -> Any:
     import subprocess
 
-    rk = _rk()
     notebooks = args.notebooks or os.path.join(os.getcwd(), "notebooks")
-    with rk.LocalRegistry() as registry:
-        rk.samples.push(registry)
+    with LocalRegistry() as registry:
+        samples.push(registry)
         env = dict(os.environ, REGISTRYKIT_LAB_REGISTRY=registry.host)
         sys.stderr.write(f"seeded registry at {registry.url}; starting JupyterLab\n")
         subprocess.run(
@@ -305,123 +302,142 @@ def _note(text: str) -> None:
 
 # -- parser ------------------------------------------------------------------------
 
+Option = tuple[tuple[str, ...], dict[str, Any]]
+
+
+def opt(*flags: str, **kwargs: Any) -> Option:
+    return flags, kwargs
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    help: str
+    options: tuple[Option, ...] = field(default=())
+
+
+GLOBAL_OPTIONS: tuple[Option, ...] = (
+    opt(
+        "--format",
+        choices=["table", "csv", "json", "markdown"],
+        default="table",
+        help="output format (default: an aligned table)",
+    ),
+    opt(
+        "--insecure",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="allow plain http / unverified TLS for HOST (repeatable)",
+    ),
+    opt("--ca-bundle", metavar="PEM", help="CA certificates to trust"),
+    opt("--auth-file", metavar="PATH", help="credentials file to use"),
+    opt("--concurrency", type=int, default=8),
+    opt("--no-cache", action="store_true", help="do not use the digest cache"),
+    opt("--debug", action="store_true", help="show tracebacks and debug logs"),
+)
+# Readers read one platform of a multi-arch tag; copy (a writer) takes one or many.
+PLATFORM = opt("--platform", help="os/arch[/variant], e.g. linux/arm64")
+PLATFORMS = opt(
+    "--platform", dest="platforms", action="append", help="copy only these platforms (repeatable)"
+)
+IMAGE, REPOSITORY = opt("image"), opt("repository")
+SOURCE, DESTINATION = opt("source"), opt("destination")
+ALL_TAGS = opt("--all-tags", action="store_true")
+
+# One row per command: name, handler, help, arguments. Kept one row a line to read as a table.
+# fmt: off
+COMMANDS: tuple[Command, ...] = (
+    Command("runtime", cmd_runtime, "detect docker, podman, skopeo and their auth files"),
+    Command("registry", cmd_registry, "what kind of registry a reference points at",
+            (opt("reference"),)),
+    Command("login", cmd_login, "log in (verified against /v2/, then stored)", (
+        opt("registry"), opt("-u", "--username"),
+        opt("-p", "--password", help="insecure: prefer --password-stdin"),
+        opt("--password-stdin", action="store_true"))),
+    Command("logout", cmd_logout, "forget a stored login", (opt("registry"),)),
+    Command("credentials", _reader("credentials"), "where you are logged in (never a secret)"),
+    Command("catalog", _reader("catalog", ("registry",), ("pattern",)),
+            "list repositories of a registry",
+            (opt("registry"), opt("--pattern", help="glob, or a regex starting with ^"))),
+    Command("search", _reader("search", ("term",), ("registry",)),
+            "search Docker Hub (or filter a registry's catalog)",
+            (opt("term"), opt("--registry", default="docker.io"))),
+    Command("tags", _reader("tags", ("repository",), ("platform",)),
+            "tags with digest, platform, size, created", (REPOSITORY, PLATFORM)),
+    Command("tag-history", _reader("tag_history", ("repository",), ("platform",)),
+            "tags over time with size changes and regressions", (REPOSITORY, PLATFORM)),
+    Command("history", _reader("history", ("image",), ("platform",)),
+            "the build history of an image", (IMAGE, PLATFORM)),
+    Command("layers", _reader("layers", ("image",), ("platform",)),
+            "layer sizes and the commands that made them", (IMAGE, PLATFORM)),
+    Command("files", _reader("files", ("image",), ("platform",)),
+            "every file version in the layers", (IMAGE, PLATFORM)),
+    Command("waste", cmd_waste, "bytes later layers overwrite or delete", (IMAGE, PLATFORM)),
+    Command("inspect", cmd_inspect, "inspect an image like skopeo inspect", (
+        IMAGE, PLATFORM, opt("--raw", action="store_true", help="the manifest as stored"),
+        opt("--config", action="store_true", help="the image config"))),
+    Command("diff", cmd_diff, "layers added and removed between two images", (
+        opt("image_a"), opt("image_b"), PLATFORM,
+        opt("--max-growth", metavar="PCT", help="exit 1 if B is more than PCT larger"))),
+    Command("audit", cmd_audit, "storage per repository, shared layers counted once", (
+        opt("target", nargs="+", help="a registry host, or repositories"),
+        opt("--max-size", metavar="SIZE", help="exit 1 if the total stored exceeds SIZE"))),
+    Command("copy", cmd_copy, "copy an image between registries",
+            (SOURCE, DESTINATION, ALL_TAGS, PLATFORMS)),
+    Command("sync", cmd_sync, "copy the tags whose digests differ", (
+        SOURCE, DESTINATION, opt("--tags", nargs="+", help="a glob, a regex (^...) or tag names"),
+        opt("--dry-run", action="store_true", help="show the plan only"))),
+    Command("pull", cmd_pull, "pull into an OCI layout or a docker-archive tarball", (
+        IMAGE, opt("path"), PLATFORM, ALL_TAGS,
+        opt("--as", dest="format_", choices=["oci", "docker-archive"], default="oci"))),
+    Command("push", cmd_push, "push an OCI layout or docker-archive tarball",
+            (opt("path"), IMAGE, ALL_TAGS)),
+    Command("tag", cmd_tag, "add tags to an image in the registry (no pull)",
+            (IMAGE, opt("new_tags", nargs="+"))),
+    Command("delete", cmd_delete, "delete an image (shows every tag that goes with it)", (
+        IMAGE, opt("--dry-run", action="store_true"),
+        opt("--yes", action="store_true", help="do not ask for confirmation"),
+        opt("--untag-only", action="store_true", help="remove only this tag"))),
+    Command("local", cmd_local, "run a local registry until Ctrl-C", (
+        opt("--port", type=int), opt("--data-dir", help="keep images here across restarts"),
+        opt("--samples", action="store_true", help="push the sample images"))),
+    Command("demo", cmd_demo, "walk the whole workflow against a local registry",
+            (opt("--output", default="demo-output", help="where plots and the report go"),)),
+    Command("lab", cmd_lab, "JupyterLab on the notebooks with a seeded local registry",
+            (opt("--notebooks"),)),
+)
+# fmt: on
+
+
+def _after_command(flags: tuple[str, ...], kwargs: dict[str, Any]) -> Option:
+    """A global option as a command accepts it: set only when given, so a value
+    before the command survives; repeated ones collect in ``<dest>_after``."""
+    late = {**kwargs, "default": argparse.SUPPRESS}
+    if kwargs.get("action") == "append":
+        late["dest"] = flags[0].lstrip("-").replace("-", "_") + "_after"
+    return flags, late
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="registrykit",
         description="Container registries from the terminal: list, inspect, audit, copy, delete.",
     )
-    parser.add_argument(
-        "--format",
-        choices=["table", "csv", "json", "markdown"],
-        default="table",
-        help="output format (default: an aligned table)",
-    )
-    parser.add_argument(
-        "--insecure",
-        action="append",
-        default=[],
-        metavar="HOST",
-        help="allow plain http / unverified TLS for HOST (repeatable)",
-    )
-    parser.add_argument("--ca-bundle", metavar="PEM", help="CA certificates to trust")
-    parser.add_argument("--auth-file", metavar="PATH", help="credentials file to use")
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--no-cache", action="store_true", help="do not use the digest cache")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    late = argparse.ArgumentParser(add_help=False)  # the same options, after the command
+    for flags, kwargs in GLOBAL_OPTIONS:
+        parser.add_argument(*flags, **kwargs)
+        late_flags, late_kwargs = _after_command(flags, kwargs)
+        late.add_argument(*late_flags, **late_kwargs)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, fn: Callable[..., Any], help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
-        p.set_defaults(handler=fn)
-        return p
-
-    def platform(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--platform", help="os/arch[/variant], e.g. linux/arm64")
-
-    command("runtime", cmd_runtime, "detect docker, podman, skopeo and their auth files")
-    command("registry", cmd_registry, "what kind of registry a reference points at").add_argument(
-        "reference"
-    )
-    p = command("login", cmd_login, "log in (verified against /v2/, then stored)")
-    p.add_argument("registry")
-    p.add_argument("-u", "--username")
-    p.add_argument("-p", "--password", help="insecure: prefer --password-stdin")
-    p.add_argument("--password-stdin", action="store_true")
-    command("logout", cmd_logout, "forget a stored login").add_argument("registry")
-    command("credentials", cmd_credentials, "where you are logged in (never a secret)")
-    p = command("catalog", cmd_catalog, "list repositories of a registry")
-    p.add_argument("registry")
-    p.add_argument("--pattern", help="glob, or a regex starting with ^")
-    p = command("search", cmd_search, "search Docker Hub (or filter a registry's catalog)")
-    p.add_argument("term")
-    p.add_argument("--registry", default="docker.io")
-    for name, fn, text in (
-        ("tags", cmd_tags, "tags with digest, platform, size, created"),
-        ("tag-history", cmd_tag_history, "tags over time with size changes and regressions"),
-    ):
-        p = command(name, fn, text)
-        p.add_argument("repository")
-        platform(p)
-    for name, fn, text in (
-        ("history", cmd_history, "the build history of an image"),
-        ("layers", cmd_layers, "layer sizes and the commands that made them"),
-        ("files", cmd_files, "every file version in the layers"),
-        ("waste", cmd_waste, "bytes later layers overwrite or delete"),
-    ):
-        p = command(name, fn, text)
-        p.add_argument("image")
-        platform(p)
-    p = command("inspect", cmd_inspect, "inspect an image like skopeo inspect")
-    p.add_argument("image")
-    platform(p)
-    p.add_argument("--raw", action="store_true", help="the manifest as stored")
-    p.add_argument("--config", action="store_true", help="the image config")
-    p = command("diff", cmd_diff, "layers added and removed between two images")
-    p.add_argument("image_a")
-    p.add_argument("image_b")
-    platform(p)
-    p.add_argument("--max-growth", metavar="PCT", help="exit 1 if B is more than PCT larger")
-    p = command("audit", cmd_audit, "storage per repository, shared layers counted once")
-    p.add_argument("target", nargs="+", help="a registry host, or repositories")
-    p.add_argument("--max-size", metavar="SIZE", help="exit 1 if the total stored exceeds SIZE")
-    p = command("copy", cmd_copy, "copy an image between registries")
-    p.add_argument("source")
-    p.add_argument("destination")
-    p.add_argument("--all-tags", action="store_true")
-    p.add_argument("--platform", action="append", help="copy only these platforms")
-    p = command("sync", cmd_sync, "copy the tags whose digests differ")
-    p.add_argument("source")
-    p.add_argument("destination")
-    p.add_argument("--tags", nargs="+", help="a glob, a regex (^...) or tag names")
-    p.add_argument("--dry-run", action="store_true", help="show the plan only")
-    p = command("pull", cmd_pull, "pull into an OCI layout or a docker-archive tarball")
-    p.add_argument("image")
-    p.add_argument("path")
-    p.add_argument("--as", dest="format_", choices=["oci", "docker-archive"], default="oci")
-    platform(p)
-    p.add_argument("--all-tags", action="store_true")
-    p = command("push", cmd_push, "push an OCI layout or docker-archive tarball")
-    p.add_argument("path")
-    p.add_argument("image")
-    p.add_argument("--all-tags", action="store_true")
-    p = command("tag", cmd_tag, "add tags to an image in the registry (no pull)")
-    p.add_argument("image")
-    p.add_argument("new_tags", nargs="+")
-    p = command("delete", cmd_delete, "delete an image (shows every tag that goes with it)")
-    p.add_argument("image")
-    p.add_argument("--dry-run", action="store_true")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--untag-only", action="store_true", help="remove only this tag")
-    p = command("local", cmd_local, "run a local registry until Ctrl-C")
-    p.add_argument("--port", type=int)
-    p.add_argument("--data-dir", help="keep images here across restarts")
-    p.add_argument("--samples", action="store_true", help="push the sample images")
-    p = command("demo", cmd_demo, "walk the whole workflow against a local registry")
-    p.add_argument("--output", default="demo-output", help="where plots and the report go")
-    command(
-        "lab", cmd_lab, "JupyterLab on the notebooks with a seeded local registry"
-    ).add_argument("--notebooks")
+    for command in COMMANDS:
+        p = sub.add_parser(
+            command.name, help=command.help, description=command.help, parents=[late]
+        )
+        p.set_defaults(handler=command.handler)
+        for flags, kwargs in command.options:
+            p.add_argument(*flags, **kwargs)
     return parser
 
 
@@ -435,10 +451,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    args.gate_failed = None
-    from ._client import Client
-    from ._registry.cache import default_cache_dir
-
+    args.insecure += getattr(args, "insecure_after", [])
+    failure: str | None = None
     try:
         with Client(
             auth_file=args.auth_file,
@@ -448,6 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             cache_dir=None if args.no_cache else default_cache_dir(),
         ) as client:
             result = args.handler(args, client)
+            if isinstance(result, Gated):
+                result, failure = result.output, result.failure
             if result is not None:
                 emit(result, args.format, sys.stdout)
     except (UsageError, InvalidReference) as exc:
@@ -463,8 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return EXIT_FAILED
-    if args.gate_failed:
-        sys.stderr.write(f"registrykit: {args.gate_failed}\n")
+    if failure:
+        sys.stderr.write(f"registrykit: {failure}\n")
         return EXIT_FAILED
     return EXIT_OK
 

@@ -8,7 +8,7 @@ displays the returned figure, and ``fig.savefig`` writes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,7 +43,7 @@ def _size_axis(axis: Any) -> None:
 
 
 def _frame(
-    value: pd.DataFrame | str | Reference,
+    value: pd.DataFrame | str | Reference | Sequence[str | Reference],
     build: Callable[..., pd.DataFrame],
     **kwargs: Any,
 ) -> tuple[pd.DataFrame, str | None]:
@@ -64,7 +64,7 @@ def _figure(rows: int) -> tuple[Figure, Any]:
 def layer_sizes(
     df_or_image: pd.DataFrame | str | Reference,
     *,
-    platform: str | None = None,
+    platform: listing.PlatformArg = None,
     client: Client | None = None,
 ) -> Figure:
     """Horizontal bars of layer sizes, labelled with each layer's ``created_by``.
@@ -93,7 +93,7 @@ def layer_sizes(
 def tag_history(
     df_or_repository: pd.DataFrame | str | Reference,
     *,
-    platform: str | None = None,
+    platform: listing.PlatformArg = None,
     client: Client | None = None,
 ) -> Figure:
     """Image size per release over time; size regressions are red triangles.
@@ -181,8 +181,15 @@ def _releases(df: pd.DataFrame) -> list[_Release]:
     return out
 
 
-def audit(df: pd.DataFrame) -> Figure:
-    """Stored and shared bytes per repository (an ``audit()`` frame), largest first."""
+def audit(
+    df_or_target: pd.DataFrame | str | Sequence[str | Reference], *, client: Client | None = None
+) -> Figure:
+    """Stored and shared bytes per repository, largest first.
+
+    Takes an ``audit()`` frame, or what ``audit()`` takes: a registry host or
+    repositories.
+    """
+    df, _ = _frame(df_or_target, listing.audit, client=client)
     ordered = df.sort_values("stored_size", ascending=True)
     fig, ax = _figure(2 * len(ordered))
     y = list(range(len(ordered)))
@@ -223,7 +230,7 @@ def largest_files(
     n: int = 20,
     by: Literal["file", "dir"] = "file",
     *,
-    platform: str | None = None,
+    platform: listing.PlatformArg = None,
     client: Client | None = None,
 ) -> Figure:
     """The ``n`` largest files, or directories (sizes of everything beneath), in the image.

@@ -49,6 +49,7 @@ def delete(
     image: str | Reference,
     dry_run: bool = False,
     untag_only: bool = False,
+    *,
     client: Client | None = None,
 ) -> DeleteResult:
     """Delete ``image`` (a tag or digest) and so every tag sharing its digest.
@@ -160,8 +161,7 @@ def _delete_on_hub(c: Client, ref: Reference, tags: list[str]) -> None:
 
 
 def _login(c: Client, ref: Reference) -> tuple[str, str]:
-    # Client has no public lookup of a credential by host yet; this is the one
-    # its own auth flow uses (stored logins and Client(logins=)).
+    # The same credential the client's auth flow uses (Client(logins=), then stored logins).
     found = c.login_for(ref.registry)
     if found is None:
         hint = determine_registry(ref.registry).login_hint

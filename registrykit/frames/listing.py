@@ -30,22 +30,6 @@ from .._ops.login import credential_records
 from .._ops.vendors import search_records
 from ._dtypes import Kind, typed_frame
 
-__all__ = [
-    "audit",
-    "audit_total",
-    "catalog",
-    "credentials",
-    "diff",
-    "files",
-    "history",
-    "layers",
-    "search",
-    "tag_history",
-    "tag_report",
-    "tags",
-    "waste",
-]
-
 PlatformArg = str | Platform | None
 
 CATALOG: dict[str, Kind] = {"registry": "category", "repository": "str"}
@@ -135,7 +119,7 @@ CREDENTIALS: dict[str, Kind] = {"registry": "str", "username": "str", "source": 
 
 
 def catalog(
-    registry: str, pattern: str | re.Pattern[str] | None = None, client: Client | None = None
+    registry: str, pattern: str | re.Pattern[str] | None = None, *, client: Client | None = None
 ) -> pd.DataFrame:
     """Every repository of ``registry`` (all pages): ``registry, repository``.
 
@@ -148,7 +132,7 @@ def catalog(
 
 
 def search(
-    term: str, registry: str = "docker.io", limit: int = 25, client: Client | None = None
+    term: str, registry: str = "docker.io", limit: int = 25, *, client: Client | None = None
 ) -> pd.DataFrame:
     """Repositories matching ``term``: ``registry, name, description, stars, official, automated``.
 
@@ -181,8 +165,8 @@ def _tag_rows(records: Iterable[ImageRecord]) -> list[dict[str, object]]:
 def tags(
     repository: str | Reference,
     platform: PlatformArg = None,
-    client: Client | None = None,
     *,
+    client: Client | None = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """One row per tag and platform of ``repository``.
@@ -210,8 +194,8 @@ def tags(
 def tag_history(
     repository: str | Reference,
     platform: PlatformArg = None,
-    client: Client | None = None,
     *,
+    client: Client | None = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """Tags ordered by ``created``, each compared with the one before.
@@ -227,7 +211,7 @@ def tag_history(
 
 
 def tag_report(
-    repository: str | Reference, client: Client | None = None, *, progress: bool | None = None
+    repository: str | Reference, *, client: Client | None = None, progress: bool | None = None
 ) -> pd.DataFrame:
     """The usual tagging strategy checked: ``check, passed, detail``.
 
@@ -242,7 +226,7 @@ def tag_report(
 
 
 def history(
-    image: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    image: str | Reference, platform: PlatformArg = None, *, client: Client | None = None
 ) -> pd.DataFrame:
     """The config history with each step's layer: ``step, created, created_by,
     empty_layer, layer_digest, size, cumulative_size`` (empty steps: size 0, no digest)."""
@@ -251,7 +235,7 @@ def history(
 
 
 def layers(
-    image: str | Reference, platform: PlatformArg = None, client: Client | None = None
+    image: str | Reference, platform: PlatformArg = None, *, client: Client | None = None
 ) -> pd.DataFrame:
     """``index, digest, media_type, size, percent, created_by``; percent of layer bytes."""
     resolved = resolve_image(image, platform, client=client)
@@ -262,6 +246,7 @@ def diff(
     image_a: str | Reference,
     image_b: str | Reference,
     platform: PlatformArg = None,
+    *,
     client: Client | None = None,
 ) -> pd.DataFrame:
     """Layers of ``image_b`` against ``image_a``: ``digest, size, status``.
@@ -276,8 +261,8 @@ def diff(
 def files(
     image: str | Reference,
     platform: PlatformArg = None,
-    client: Client | None = None,
     *,
+    client: Client | None = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """Every file version in the image's layers: ``path, size, layer, layer_digest,
@@ -295,8 +280,8 @@ def files(
 def waste(
     image: str | Reference,
     platform: PlatformArg = None,
-    client: Client | None = None,
     *,
+    client: Client | None = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """The file versions later layers overwrite or delete, largest first.
@@ -323,8 +308,8 @@ def waste(
 
 def audit(
     registry_or_repositories: str | Sequence[str | Reference],
-    client: Client | None = None,
     *,
+    client: Client | None = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """Storage per repository: ``repository, tags, images, logical_size,
@@ -371,6 +356,6 @@ def audit_total(df: pd.DataFrame) -> pd.Series:
     )
 
 
-def credentials(client: Client | None = None) -> pd.DataFrame:
+def credentials(*, client: Client | None = None) -> pd.DataFrame:
     """Where you are logged in: ``registry, username, source``; never a secret."""
     return typed_frame(credential_records(client=client), CREDENTIALS)

@@ -7,18 +7,21 @@ it out; pandas keeps ``attrs`` through filtering.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+import inspect
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
 import pandas as pd
 
 from .._client import Client
-from .._model.reference import Reference
-from .._ops.retention import Plan, retention_rows, sync_plan_records
-from .._ops.sync import TagFilter
+from .._ops import plans
+from .._ops.plans import Plan, plan_sync
+from .._ops.results import ApplyResult, SyncResult
+from .._ops.retention import plan_retention
 from ._dtypes import Kind, typed_frame
 
-__all__ = ["plan_frame", "retention_plan", "sync_plan"]
+_PLAN_KIND = "registrykit.plan"
+_P = ParamSpec("_P")
 
 RETENTION_SCHEMA: dict[str, Kind] = {
     "tag": "str",
@@ -41,32 +44,51 @@ def plan_frame(plan: Plan) -> pd.DataFrame:
     """A ``Plan`` as a typed DataFrame whose ``attrs`` let ``rk.apply`` run it."""
     schema = RETENTION_SCHEMA if plan.kind == "retention" else SYNC_SCHEMA
     frame = typed_frame(plan.records(), schema)
-    attrs: dict[str, Any] = {"registrykit.plan": plan.kind, **plan.meta}
+    attrs: dict[str, Any] = {_PLAN_KIND: plan.kind, **plan.meta}
     frame.attrs.update(attrs)
     return frame
 
 
-def retention_plan(
-    repository: str | Reference,
-    keep_last: int | None = None,
-    keep: TagFilter = None,
-    older_than: dt.timedelta | dt.datetime | str | None = None,
-    client: Client | None = None,
-) -> pd.DataFrame:
+def _as_frame(planner: Callable[_P, Plan], name: str, doc: str) -> Callable[_P, pd.DataFrame]:
+    """``planner`` with the same arguments (and signature), returning its plan as a frame."""
+
+    def framed(*args: _P.args, **kwargs: _P.kwargs) -> pd.DataFrame:
+        return plan_frame(planner(*args, **kwargs))
+
+    framed.__name__ = framed.__qualname__ = name
+    framed.__doc__ = doc
+    signature = inspect.signature(planner).replace(return_annotation="pd.DataFrame")
+    framed.__signature__ = signature  # type: ignore[attr-defined]
+    return framed
+
+
+retention_plan = _as_frame(
+    plan_retention,
+    "retention_plan",
     """``tag, digest, created, size, action, reason`` per tag, newest first.
 
     ``action`` is ``keep``, ``delete`` or ``untag`` (the rules drop the tag, but
     a kept tag shares its digest, so only the tag goes). Nothing changes until
     ``rk.apply(plan)``.
+    """,
+)
+sync_plan = _as_frame(
+    plan_sync,
+    "sync_plan",
+    "``tag, source_digest, destination_digest, action, reason``: what rk.sync would copy.",
+)
+
+
+def apply(
+    plan: pd.DataFrame | Plan, *, client: Client | None = None, progress: bool | None = None
+) -> ApplyResult | SyncResult:
+    """Carry out a plan from ``retention_plan`` or ``sync_plan`` (filtered as you like).
+
+    The frame's records and ``attrs`` go back to the core as a ``Plan``;
+    ``progress`` is passed to the copies a sync plan makes.
     """
-    return plan_frame(retention_rows(repository, keep_last, keep, older_than, client))
-
-
-def sync_plan(
-    src_repository: str | Reference,
-    dst_repository: str | Reference,
-    tags: TagFilter = None,
-    client: Client | None = None,
-) -> pd.DataFrame:
-    """``tag, source_digest, destination_digest, action, reason``: what rk.sync would copy."""
-    return plan_frame(sync_plan_records(src_repository, dst_repository, tags, client))
+    if isinstance(plan, pd.DataFrame) and _PLAN_KIND in plan.attrs:
+        meta = {k: v for k, v in plan.attrs.items() if k != _PLAN_KIND}
+        records = plan.to_dict("records")
+        plan = Plan.from_records(str(plan.attrs[_PLAN_KIND]), records, meta)
+    return plans.apply(plan, client=client, progress=progress)

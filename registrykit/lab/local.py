@@ -194,15 +194,16 @@ class LocalRegistry:
             raise ValueError("auth='token' needs token_realm and token_rootcertbundle")
         if ":" in username:
             raise ValueError("htpasswd user names cannot contain ':'")
-        self._auth = auth
+        # Fixed for the registry's life: plain attributes.
+        self.auth = auth
         self._username = username
         if password is None and auth == "htpasswd":
             password = secrets.token_urlsafe(18)
         self._password = password
         self._users = dict(users or {})
-        self._tls = tls
+        self.tls = tls
         self._token_realm = token_realm
-        self._token_service = token_service
+        self.token_service = token_service
         self._token_issuer = token_issuer
         self._token_rootcertbundle = (
             Path(token_rootcertbundle).resolve() if token_rootcertbundle is not None else None
@@ -231,40 +232,31 @@ class LocalRegistry:
 
     @property
     def host(self) -> str:
+        """``127.0.0.1:PORT``, as image references name this registry."""
         return f"127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
-        return f"{'https' if self._tls else 'http'}://{self.host}"
-
-    @property
-    def auth(self) -> str | None:
-        return self._auth
-
-    @property
-    def tls(self) -> bool:
-        return self._tls
+        """Where to reach it: http, or https with ``tls=True``."""
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.host}"
 
     @property
     def username(self) -> str | None:
         """The htpasswd user, or None when the registry does not use htpasswd."""
-        return self._username if self._auth == "htpasswd" else None
+        return self._username if self.auth == "htpasswd" else None
 
     @property
     def password(self) -> str | None:
-        return self._password if self._auth == "htpasswd" else None
+        return self._password if self.auth == "htpasswd" else None
 
     @property
     def users(self) -> dict[str, str]:
         """Every htpasswd user and password, ``username`` included."""
-        if self._auth != "htpasswd":
+        if self.auth != "htpasswd":
             return {}
         assert self._password is not None
         return {**self._users, self._username: self._password}
-
-    @property
-    def token_service(self) -> str:
-        return self._token_service
 
     @property
     def ca_file(self) -> Path | None:
@@ -278,10 +270,12 @@ class LocalRegistry:
 
     @property
     def workdir(self) -> Path | None:
+        """The running registry's temp dir (config, certificates, log); None when stopped."""
         return self._workdir
 
     @property
     def log_file(self) -> Path | None:
+        """The registry's log, the first place to look when it misbehaves."""
         return self._log_file
 
     @property
@@ -299,8 +293,8 @@ class LocalRegistry:
     def __repr__(self) -> str:
         # Never the password: reprs end up in notebooks and logs.
         state = f"url={self.url!r}" if self._port is not None else "stopped"
-        parts = [state, f"auth={self._auth!r}"]
-        if self._auth == "htpasswd":
+        parts = [state, f"auth={self.auth!r}"]
+        if self.auth == "htpasswd":
             parts.append(f"username={self._username!r}")
         if self._persistent_dir is not None:
             parts.append(f"data_dir={str(self._persistent_dir)!r}")
@@ -376,10 +370,10 @@ class LocalRegistry:
         else:
             self._data_dir = self._workdir / "data"
             self._data_dir.mkdir()
-        if self._tls:
+        if self.tls:
             self._tls_files = make_self_signed(self._workdir / "tls")
             self._ca_file = self._tls_files.ca_file
-        if self._auth == "htpasswd":
+        if self.auth == "htpasswd":
             lines = [f"{user}:{_bcrypt_hash(pw)}" for user, pw in self.users.items()]
             htpasswd = self._workdir / "htpasswd"
             htpasswd.write_text("\n".join(lines) + "\n")
@@ -413,15 +407,15 @@ class LocalRegistry:
             },
             "http": http,
         }
-        if self._auth == "htpasswd":
+        if self.auth == "htpasswd":
             config["auth"] = {
                 "htpasswd": {"realm": "registrykit-local", "path": str(self._workdir / "htpasswd")}
             }
-        elif self._auth == "token":
+        elif self.auth == "token":
             config["auth"] = {
                 "token": {
                     "realm": self._token_realm,
-                    "service": self._token_service,
+                    "service": self.token_service,
                     "issuer": self._token_issuer,
                     "rootcertbundle": str(self._token_rootcertbundle),
                 }

@@ -30,6 +30,8 @@ _VALIDITY = _dt.timedelta(days=30)
 # freshly minted certificate "not yet valid".
 _BACKDATE = _dt.timedelta(hours=1)
 
+_PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
 
 @dataclass(frozen=True)
 class TLSFiles:
@@ -57,7 +59,7 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
+def _key_pem(key: _PrivateKey) -> bytes:
     # PKCS#8 without encryption: Go's crypto/tls (the registry) and PyJWT
     # both read it.
     return key.private_bytes(
@@ -77,6 +79,53 @@ def _san(hosts: Iterable[str]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(names)
 
 
+def _certificate(
+    subject: x509.Name,
+    key: _PrivateKey,
+    *,
+    issuer: tuple[x509.Name, _PrivateKey] | None = None,
+    ca: bool = False,
+    extensions: Iterable[tuple[x509.ExtensionType, bool]] = (),
+) -> x509.Certificate:
+    """The one x509 builder: ``key``'s certificate for ``subject``, signed by
+    ``issuer`` (name and key), or self-signed without one."""
+    issuer_name, signing_key = issuer or (subject, key)
+    now = _dt.datetime.now(_dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _BACKDATE)
+        .not_valid_after(now + _VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+_UNUSED_KEY_USAGES = (
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "encipher_only",
+    "decipher_only",
+)
+
+
+def _key_usage(*, signs_certificates: bool) -> x509.KeyUsage:
+    """Signatures always; certificate and CRL signing only for a CA."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        key_cert_sign=signs_certificates,
+        crl_sign=signs_certificates,
+        **dict.fromkeys(_UNUSED_KEY_USAGES, False),
+    )
+
+
 def make_self_signed(
     directory: Path | str,
     hosts: Iterable[str] = ("127.0.0.1", "localhost"),
@@ -92,70 +141,29 @@ def make_self_signed(
     hosts = list(hosts)
     if not hosts:
         raise ValueError("make_self_signed needs at least one host name or IP address")
-    now = _dt.datetime.now(_dt.UTC)
-    not_before, not_after = now - _BACKDATE, now + _VALIDITY
-
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("registrykit local CA")
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
+    ca_cert = _certificate(
+        ca_name,
+        ca_key,
+        ca=True,
+        extensions=[
+            (_key_usage(signs_certificates=True), True),
+            (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
+        ],
     )
-
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(hosts[0]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(_san(hosts), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
+    cert = _certificate(
+        _name(hosts[0]),
+        key,
+        issuer=(ca_name, ca_key),
+        extensions=[
+            (_key_usage(signs_certificates=False), True),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+            (_san(hosts), False),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
+        ],
     )
-
     files = TLSFiles(
         ca_file=directory / "ca.crt",
         cert_file=directory / "server.crt",
@@ -181,26 +189,14 @@ def make_signing_cert(
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    key: _PrivateKey
     if algorithm == "RS256":
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     elif algorithm == "ES256":
         key = ec.generate_private_key(ec.SECP256R1())
     else:
         raise ValueError(f"unsupported signing algorithm {algorithm!r}; use 'RS256' or 'ES256'")
-    now = _dt.datetime.now(_dt.UTC)
-    subject = _name(name)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    cert = _certificate(_name(name), key)
     key_path = directory / f"{name}.key"
     cert_path = directory / f"{name}.crt"
     _write_private(key_path, _key_pem(key))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import ipywidgets as w
 
 from .._client import Client
-from ._common import ERROR, OK, api, friendly, set_status, show, status_line
+from ..frames.listing import catalog, layers, tag_history
+from ._common import ERROR, OK, friendly, set_status, show, status_line
 
 
 class RegistryBrowser(w.VBox):  # type: ignore[misc]
@@ -36,9 +40,9 @@ class RegistryBrowser(w.VBox):  # type: ignore[misc]
             ]
         )
 
-    def _call(self, name: str, *args: object) -> object | None:
+    def _call(self, frame: Callable[..., Any], *args: object) -> object | None:
         try:
-            result: object = api(name)(*args, client=self.client)
+            result: object = frame(*args, client=self.client)
         except Exception as exc:  # shown in the form, never a traceback
             set_status(self.status, friendly(exc), ERROR)
             return None
@@ -46,7 +50,7 @@ class RegistryBrowser(w.VBox):  # type: ignore[misc]
 
     def load(self) -> list[str]:
         host = self.registry.value.strip()
-        frame = self._call("catalog", host)
+        frame = self._call(catalog, host)
         repositories = [] if frame is None else list(frame["repository"])  # type: ignore[index]
         self.repository.options = repositories
         if repositories:
@@ -60,7 +64,7 @@ class RegistryBrowser(w.VBox):  # type: ignore[misc]
             self.tag.options = []
             return
         name = f"{self.registry.value.strip()}/{repo}"
-        history = self._call("tag_history", name)
+        history = self._call(tag_history, name)
         if history is None:
             return
         show(self.history, history)
@@ -71,7 +75,7 @@ class RegistryBrowser(w.VBox):  # type: ignore[misc]
         if not self.tag.value or not self.repository.value:
             return
         image = f"{self.registry.value.strip()}/{self.repository.value}:{self.tag.value}"
-        frame = self._call("layers", image)
+        frame = self._call(layers, image)
         if frame is None:
             return
         from .. import plots

@@ -1,8 +1,9 @@
-"""What every form shares: a status line, friendly errors, and lookups of the API.
+"""What every form shares: a status line, friendly errors, showing results.
 
-Forms only gather input and show results; the work is done by the library
-functions, looked up on the package at call time so a form always calls the
-public API a notebook would.
+Forms only gather input and show results; the work is done by the operation
+each form takes in its constructor (the public function by default, as
+ipywidgets' ``interact`` takes a function), so a form calls what a notebook
+would and a test or a notebook can hand it another.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 import ipywidgets as w
 
 from .._model.errors import RegistryKitError
+
+# What a form calls to do its work: the public function, or a stand-in.
+Operation = Callable[..., Any]
 
 OK = "#1a7f37"
 ERROR = "#cf222e"
@@ -37,13 +41,6 @@ def friendly(exc: BaseException) -> str:
     if isinstance(exc, RegistryKitError | ValueError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def api(name: str) -> Callable[..., Any]:
-    import registrykit
-
-    fn: Callable[..., Any] = getattr(registrykit, name)
-    return fn
 
 
 def show(output: w.Output, *values: object, clear: bool = True) -> None:

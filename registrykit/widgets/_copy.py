@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .._client import Client, get_client
-from .._model.manifest import Index
-from .._model.reference import parse_reference
-from .._ops.listing import resolve_image
-from ._common import ERROR, OK, WIDE, api, friendly, set_status, show, status_line
+from .._client import Client
+from .._ops.copy import copy as copy_operation
+from .._ops.inspect import inspect as inspect_operation
+from ._common import ERROR, OK, WIDE, Operation, friendly, set_status, show, status_line
 
 
 class CopyForm(w.VBox):  # type: ignore[misc]
-    """Source, destination, all tags, platforms (read from the source); Copy."""
+    """Source, destination, all tags, platforms (read from the source); Copy.
+
+    ``copy`` and ``inspect`` are the operations called (``rk.copy`` and
+    ``rk.inspect`` by default); ``inspect`` reads the source's platforms.
+    """
 
     def __init__(
-        self, source: str = "", destination: str = "", *, client: Client | None = None
+        self,
+        source: str = "",
+        destination: str = "",
+        *,
+        client: Client | None = None,
+        copy: Operation | None = None,
+        inspect: Operation | None = None,
     ) -> None:
         self.client = client
+        self._copy = copy or copy_operation
+        self._inspect = inspect or inspect_operation
         self.source = w.Text(
             layout=WIDE, value=source, description="Source", placeholder="registry/repository:tag"
         )
@@ -53,19 +64,15 @@ class CopyForm(w.VBox):  # type: ignore[misc]
     def load_platforms(self) -> list[str]:
         """Fill the platform choice from the source: an index's platforms, else none."""
         try:
-            ref = parse_reference(self.source.value.strip())
-            top = get_client(self.client).registry(ref).manifest(ref.repository, ref.identifier)
+            info = self._inspect(self.source.value.strip(), client=self.client)
         except Exception as exc:  # shown in the form, never a traceback
             set_status(self.status, friendly(exc), ERROR)
             return []
-        if isinstance(top, Index):
-            options = [str(p) for p in top.platforms]
+        options = [str(p) for p in info.platforms]
+        if options:
             set_status(self.status, f"{len(options)} platforms; none selected copies all.", OK)
         else:
-            image = resolve_image(ref, client=get_client(self.client))
-            options = []
-            platform = image.config.platform if image.config else None
-            set_status(self.status, f"single-platform image ({platform}).", OK)
+            set_status(self.status, f"single-platform image ({info.platform or None}).", OK)
         self.platforms.options = options
         return options
 
@@ -82,7 +89,7 @@ class CopyForm(w.VBox):  # type: ignore[misc]
         # ``with``: an Output widget swallows exceptions raised through it.
         with self.output:
             try:
-                self.result = api("copy")(
+                self.result = self._copy(
                     src, dst, all_tags=self.all_tags.value, platforms=platforms, client=self.client
                 )
             except Exception as exc:  # shown in the form, never a traceback

@@ -5,7 +5,18 @@ from __future__ import annotations
 import ipywidgets as w
 
 from .._client import Client
-from ._common import ERROR, LABELLED, OK, WIDE, api, friendly, set_status, show, status_line
+from .._ops.delete import delete as delete_operation
+from ._common import (
+    ERROR,
+    LABELLED,
+    OK,
+    WIDE,
+    Operation,
+    friendly,
+    set_status,
+    show,
+    status_line,
+)
 
 
 class DeleteForm(w.VBox):  # type: ignore[misc]
@@ -13,11 +24,13 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
 
     Deleting a manifest removes every tag that points at it, so the Delete
     button stays disabled until a preview of *this* image ran and the
-    confirmation box is ticked.
+    confirmation box is ticked. ``delete`` is the operation called (``rk.delete``
+    by default), once with ``dry_run=True`` for the preview.
     """
 
-    def __init__(self, image: str = "", *, client: Client | None = None) -> None:
-        self.client = client
+    def __init__(
+        self, image: str = "", *, client: Client | None = None, delete: Operation | None = None
+    ) -> None:
         self.image = w.Text(
             value=image, description="Image", placeholder="registry/repo:tag", layout=WIDE
         )
@@ -36,6 +49,8 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
         )
         self.status = status_line()
         self.output = w.Output()
+        self.client = client
+        self._delete = delete or delete_operation
         self.plan: object | None = None
         self.result: object | None = None
         self._previewed: tuple[str, bool] | None = None
@@ -71,9 +86,7 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
     def preview(self) -> object | None:
         image, untag_only = self._key()
         try:
-            self.plan = api("delete")(
-                image, dry_run=True, untag_only=untag_only, client=self.client
-            )
+            self.plan = self._delete(image, dry_run=True, untag_only=untag_only, client=self.client)
         except Exception as exc:  # shown in the form, never a traceback
             self._reset()
             set_status(self.status, friendly(exc), ERROR)
@@ -91,7 +104,7 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
             return None
         image, untag_only = self._key()
         try:
-            self.result = api("delete")(image, untag_only=untag_only, client=self.client)
+            self.result = self._delete(image, untag_only=untag_only, client=self.client)
         except Exception as exc:  # shown in the form, never a traceback
             set_status(self.status, friendly(exc), ERROR)
             return None

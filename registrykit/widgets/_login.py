@@ -6,7 +6,8 @@ import ipywidgets as w
 
 from .._client import Client
 from .._model.registries import determine_registry
-from ._common import ERROR, OK, WIDE, api, friendly, set_status, status_line
+from .._ops.login import login as login_operation
+from ._common import ERROR, OK, WIDE, Operation, friendly, set_status, status_line
 
 KNOWN_REGISTRIES = (
     "docker.io",
@@ -24,10 +25,12 @@ class LoginForm(w.VBox):  # type: ignore[misc]
 
     The password lives only in the ``Password`` widget until Login is pressed
     and is cleared right after, whatever the outcome. It is never echoed.
+    ``login`` is the operation called (``rk.login`` by default).
     """
 
-    def __init__(self, registry: str = "", *, client: Client | None = None) -> None:
-        self.client = client
+    def __init__(
+        self, registry: str = "", *, client: Client | None = None, login: Operation | None = None
+    ) -> None:
         self.registry = w.Combobox(
             value=registry,
             options=list(KNOWN_REGISTRIES),
@@ -44,6 +47,8 @@ class LoginForm(w.VBox):  # type: ignore[misc]
         self.button = w.Button(description="Login", button_style="primary", icon="sign-in")
         self.hint = w.HTML()
         self.status = status_line()
+        self.client = client
+        self._login = login or login_operation
         self.result: object | None = None
         self.button.on_click(lambda _b: self.login())
         self.registry.observe(lambda _c: self._show_hint(), names="value")
@@ -82,7 +87,7 @@ class LoginForm(w.VBox):  # type: ignore[misc]
             return None
         set_status(self.status, f"Logging in to {registry}…")
         try:
-            self.result = api("login")(
+            self.result = self._login(
                 registry,
                 username or None,
                 password or None,

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 import registrykit as rk
+from registrykit.cli import build_parser
 from registrykit.lab import samples
 
 
@@ -145,6 +146,8 @@ def test_login_with_password_stdin(htpasswd_registry, tmp_path):
         (["inspect", "app@sha256:123"], 2, "digest"),
         (["nosuchcommand"], 2, "invalid choice"),
         (["diff", "a"], 2, "required"),
+        (["tags", "r", "--format", "xml"], 2, "invalid choice"),
+        (["tags", "r", "--concurrency", "many"], 2, "invalid int"),
     ],
 )
 def test_bad_usage_is_a_one_line_error_with_exit_2(args, code, text):
@@ -174,3 +177,44 @@ def test_runtime_and_registry_commands():
     runtime = run("--format", "json", "runtime")
     assert runtime.returncode == 0
     assert "skopeo" in json.loads(runtime.stdout)
+
+
+def test_global_options_work_after_the_command_too():
+    parser = build_parser()
+    before = parser.parse_args(["--format", "json", "--no-cache", "tags", "r"])
+    after = parser.parse_args(["tags", "r", "--format", "json", "--no-cache"])
+    assert (before.format, before.no_cache) == (after.format, after.no_cache) == ("json", True)
+    mixed = parser.parse_args(["--insecure", "a:5000", "tags", "r", "--insecure", "b:5000"])
+    assert mixed.insecure + mixed.insecure_after == ["a:5000", "b:5000"]
+    assert parser.parse_args(["--format", "csv", "tags", "r"]).format == "csv"
+
+
+def test_readers_take_one_platform_copy_takes_many():
+    parser = build_parser()
+    assert parser.parse_args(["tags", "r", "--platform", "linux/arm64"]).platform == "linux/arm64"
+    args = parser.parse_args(
+        ["copy", "a", "b", "--platform", "linux/amd64", "--platform", "linux/arm64"]
+    )
+    assert args.platforms == ["linux/amd64", "linux/arm64"]
+
+
+def test_json_after_the_command_against_a_registry(seeded):
+    proc = run("tags", f"{seeded.host}/samples/api", "--format", "json", "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    assert {r["platform"] for r in json.loads(proc.stdout)} == {"linux/amd64", "linux/arm64/v8"}
+
+
+def test_gates_are_returned_by_the_command(monkeypatch):
+    import pandas as pd
+
+    from registrykit import cli, frames
+
+    frame = pd.DataFrame({"digest": ["a", "b"], "size": [100, 300], "status": ["common", "added"]})
+    monkeypatch.setattr(frames, "diff", lambda *args, **kwargs: frame)
+    args = build_parser().parse_args(["diff", "x", "y", "--max-growth", "10%"])
+    gated = cli.cmd_diff(args, client=None)
+    assert gated.output is frame
+    assert "more than --max-growth 10%" in gated.failure
+    assert not hasattr(args, "gate_failed")
+    relaxed = build_parser().parse_args(["diff", "x", "y", "--max-growth", "500%"])
+    assert cli.cmd_diff(relaxed, client=None).failure is None

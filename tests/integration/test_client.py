@@ -11,10 +11,11 @@ from support.oci import compute_digest
 
 import registrykit as rk
 from registrykit import Index, Manifest
+from registrykit._registry.api import RegistryClient
 from registrykit.lab.build import build_image, gzip_layer, tar_layer
 
 
-def _push(reg: rk.RegistryClient, repo: str, tag: str, files: dict[str, bytes]) -> str:
+def _push(reg: RegistryClient, repo: str, tag: str, files: dict[str, bytes]) -> str:
     image = build_image([gzip_layer(tar_layer(files))])
     for blob in image.blobs():
         reg.upload_blob(repo, blob.digest, blob.size, blob.data)

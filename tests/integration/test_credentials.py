@@ -20,7 +20,9 @@ from support.credhelpers import (
     write_json,
 )
 
-from registrykit import Credential, CredentialStore, RegistryKitError
+from registrykit import RegistryKitError
+from registrykit._credentials.helpers import Credential
+from registrykit._credentials.store import CredentialStore
 
 
 def test_cred_helper_is_used_for_its_host(env: Env) -> None:

@@ -10,6 +10,7 @@ import pytest
 from support import oci as mt
 
 import registrykit as rk
+from registrykit._registry.api import RegistryClient
 from registrykit.frames import listing
 from registrykit.lab.build import (
     Blob,
@@ -47,13 +48,13 @@ def _repo(ref: str) -> str:
     return ref.rsplit(":", 1)[0]
 
 
-def _put(reg: rk.RegistryClient, repo: str, blobs: list[Blob], manifest: Blob, tag: str) -> None:
+def _put(reg: RegistryClient, repo: str, blobs: list[Blob], manifest: Blob, tag: str) -> None:
     for blob in blobs:
         reg.upload_blob(repo, blob.digest, blob.size, blob.data)
     reg.put_manifest(repo, tag, manifest.data, manifest.media_type)
 
 
-def _push_image(reg: rk.RegistryClient, repo: str, tag: str, image: Image) -> None:
+def _push_image(reg: RegistryClient, repo: str, tag: str, image: Image) -> None:
     _put(reg, repo, list(image.blobs()), image.manifest, tag)
 
 

@@ -14,6 +14,7 @@ import pytest
 from support.net import TOKEN_PASSWORD, TOKEN_USER
 
 import registrykit as rk
+from registrykit._ops.login import credential_records
 
 
 def _config(home: Path) -> Path:
@@ -42,7 +43,7 @@ def test_login_verifies_then_stores_0600_keeping_other_entries(
         assert entry == f"{htpasswd_registry.username}:{password}"
         # The stored login is what the client now uses.
         assert list(client.registry(htpasswd_registry.host).catalog()) is not None
-        rows = rk.credential_records(client=client)
+        rows = credential_records(client=client)
         assert {
             "registry": htpasswd_registry.host,
             "username": htpasswd_registry.username,

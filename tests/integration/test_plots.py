@@ -22,3 +22,11 @@ def test_plots_from_a_reference(registry, fixture_images) -> None:
     assert len(fig.axes[0].patches) == 3
     labels = [t.get_text() for t in files_fig.axes[0].get_yticklabels()]
     assert "/app/data.bin" not in labels and "/bin/hello" in labels
+
+
+def test_audit_plot_from_a_repository(registry, fixture_images, client) -> None:
+    ref, _ = fixture_images.push_fixtures(registry, "plots-audit")["single"]
+    image = rk.parse_reference(ref)
+    fig = plots.audit([f"{image.registry}/{image.repository}"], client=client)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert any(image.repository in label for label in labels)

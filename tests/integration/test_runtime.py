@@ -92,5 +92,5 @@ def test_repr_html_and_str(sandbox: Path) -> None:
     assert "docker" in text and "28.2.2" in text and "not found" in text
     assert "<b>reg:5000</b>" in text
     page = info._repr_html_()
-    assert page.startswith("<table>") and "28.2.2" in page
+    assert "<table>" in page and "RuntimeInfo" in page and "28.2.2" in page
     assert "&lt;b&gt;reg:5000&lt;/b&gt;" in page and "<b>reg" not in page

@@ -106,3 +106,29 @@ def test_registry_browser_walks_registry_repository_tag(seeded, client):
     browser.registry.value = "127.0.0.1:1"
     browser.load_button.click()
     assert "cannot reach" in browser.status.value
+
+
+def test_forms_call_the_operation_they_are_given():
+    calls = []
+
+    def fake_copy(src, dst, **kwargs):
+        calls.append(("copy", src, dst, kwargs["client"]))
+        return "copied"
+
+    def fake_delete(image, **kwargs):
+        calls.append(("delete", image, kwargs.get("dry_run", False), kwargs["client"]))
+        return "plan" if kwargs.get("dry_run") else "deleted"
+
+    copy_form = CopyForm("a.example/x:1", "b.example/x:1", copy=fake_copy)
+    copy_form.button.click()
+    assert copy_form.result == "copied"
+    delete_form = DeleteForm("a.example/x:1", delete=fake_delete)
+    delete_form.preview_button.click()
+    delete_form.confirm.value = True
+    delete_form.button.click()
+    assert delete_form.result == "deleted"
+    assert calls == [
+        ("copy", "a.example/x:1", "b.example/x:1", None),
+        ("delete", "a.example/x:1", True, None),
+        ("delete", "a.example/x:1", False, None),
+    ]

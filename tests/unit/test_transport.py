@@ -15,6 +15,7 @@ import registrykit as rk
 from registrykit._model.manifest import Descriptor
 from registrykit._ops import transfer
 from registrykit._transport.retry import RETRYABLE_STATUSES, RetryPolicy
+from registrykit._transport.settings import RegistrySettings
 
 HOST = "registry.example.com"
 MANIFEST = json.dumps(
@@ -308,7 +309,7 @@ def test_mirrors_from_settings_are_read_first():
             return httpx.Response(404, json={"errors": [{"code": "MANIFEST_UNKNOWN"}]})
         return _manifest_response()
 
-    settings = rk.RegistrySettings(mirrors={"docker.io": ("mirror.example.com",)})
+    settings = RegistrySettings(mirrors={"docker.io": ("mirror.example.com",)})
     with _client(handler, settings=settings) as client:
         client.registry("docker.io").manifest("library/alpine", "3")
     assert seen == ["mirror.example.com", "registry-1.docker.io"]

@@ -1,0 +1,157 @@
+"""Plans before anything moves, and ``apply``, which carries one out.
+
+A ``Plan`` is plain records: ``retention`` rows (from ``retention.py``) or
+``sync`` rows (from ``sync.py``). ``apply`` checks again against the
+registry before acting, so a tag that moved, or a new tag on a digest, since
+planning is respected. Presentation layers hand plans back as records
+(``Plan.from_records``); this module never sees a DataFrame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .._client import Client, get_client
+from .._model.reference import Reference, parse_reference, parse_repository
+from .delete import delete, tags_pointing_at
+from .results import ApplyResult, DeleteResult, SyncResult
+from .sync import SyncRow, TagFilter, run_sync, sync_rows
+
+__all__ = ["Plan", "RetentionRow", "apply", "plan_sync"]
+
+
+@dataclass(frozen=True)
+class RetentionRow:
+    tag: str
+    digest: str
+    created: dt.datetime | None
+    size: int
+    action: str  # keep | delete | untag
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan before anything moves: ``kind`` is ``retention`` or ``sync``."""
+
+    kind: str
+    rows: list[Any]
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [asdict(r) for r in self.rows]
+
+    @classmethod
+    def from_records(
+        cls, kind: str, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]
+    ) -> Plan:
+        """The plan back from its records (a filtered table of them, say)."""
+        if kind == "sync":
+            rows: list[Any] = [
+                SyncRow(
+                    str(r["tag"]),
+                    str(r["source_digest"]),
+                    _opt_str(r.get("destination_digest")),
+                    str(r["action"]),
+                    str(r.get("reason", "")),
+                )
+                for r in records
+            ]
+        elif kind == "retention":
+            rows = [
+                RetentionRow(
+                    str(r["tag"]),
+                    str(r["digest"]),
+                    None,
+                    int(r.get("size") or 0),
+                    str(r["action"]),
+                    str(r.get("reason", "")),
+                )
+                for r in records
+            ]
+        else:
+            raise ValueError(f"unknown plan kind {kind!r}")
+        return cls(kind, rows, {k: str(v) for k, v in meta.items()})
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def plan_sync(
+    src_repository: str | Reference,
+    dst_repository: str | Reference,
+    tags: TagFilter = None,
+    *,
+    client: Client | None = None,
+) -> Plan:
+    """The sync plan: one row per selected source tag, ``copy`` where the digests differ."""
+    src_ref = (
+        src_repository
+        if isinstance(src_repository, Reference)
+        else parse_repository(src_repository)
+    )
+    dst_ref = (
+        dst_repository
+        if isinstance(dst_repository, Reference)
+        else parse_repository(dst_repository)
+    )
+    rows = sync_rows(src_ref, dst_ref, tags, client)
+    return Plan("sync", rows, {"source": src_ref.name, "destination": dst_ref.name})
+
+
+def apply(
+    plan: Plan, *, client: Client | None = None, progress: bool | None = None
+) -> ApplyResult | SyncResult:
+    """Carry out a retention or sync plan; ``progress`` is passed to the sync's copies."""
+    if not isinstance(plan, Plan):
+        raise ValueError(
+            "apply() takes a plan from rk.retention_plan(...) or rk.sync_plan(...) "
+            "(the DataFrame, filtered as you like)"
+        )
+    c = get_client(client)
+    if plan.kind == "sync":
+        src = parse_repository(plan.meta["source"])
+        dst = parse_repository(plan.meta["destination"])
+        return run_sync(c, src, dst, plan.rows, progress=progress)
+    if plan.kind != "retention":
+        raise ValueError(f"unknown plan kind {plan.kind!r}")
+    return _apply_retention(c, parse_repository(plan.meta["repository"]), plan.rows)
+
+
+def _apply_retention(c: Client, repo: Reference, rows: Iterable[RetentionRow]) -> ApplyResult:
+    registry = c.registry(repo)
+    done: list[DeleteResult] = []
+    skipped: list[str] = []
+    drop: dict[str, list[str]] = {}
+    untag: list[RetentionRow] = []
+    for row in rows:
+        if row.action == "delete":
+            drop.setdefault(row.digest, []).append(row.tag)
+        elif row.action == "untag":
+            untag.append(row)
+    for digest, planned in drop.items():
+        # Check again now: a tag pushed or moved since planning must not lose its image.
+        current = tags_pointing_at(c, registry, repo.repository, digest)
+        others = sorted(set(current) - set(planned))
+        gone = [t for t in planned if t not in current]
+        skipped += [f"{t}: no longer points at {digest[:19]}…" for t in gone]
+        if others:
+            untag += [
+                RetentionRow(t, digest, None, 0, "untag", "") for t in planned if t in current
+            ]
+            skipped.append(f"{digest[:19]}… kept: now also tagged {', '.join(others)}")
+            continue
+        if current:
+            done.append(delete(repo.with_digest(digest), client=c))
+    for row in untag:
+        image = parse_reference(f"{repo.name}:{row.tag}")
+        now = registry.head_manifest(repo.repository, row.tag)
+        if now is None or now.digest != row.digest:
+            skipped.append(f"{row.tag}: moved since the plan was made")
+            continue
+        done.append(delete(image, untag_only=True, client=c))
+    return ApplyResult(repository=repo.name, deleted=done, skipped=skipped)
