@@ -27,7 +27,6 @@ import datetime as _dt
 from typing import Any
 
 __all__ = [
-    "RETRYABLE_STATUSES",
     "AuthenticationError",
     "DigestMismatch",
     "InvalidReference",

@@ -63,6 +63,7 @@ EXTRAS = {
     "DeleteResult",
     "ImageInfo",
     "LoginResult",
+    "LogoutResult",
     "PullResult",
     "PushResult",
     "RateLimit",
