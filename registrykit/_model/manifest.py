@@ -8,14 +8,14 @@ re-serialising would change it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import mediatypes as mt
-from .errors import DigestMismatch, RegistryError, Unsupported
+from .digest import compute_digest
+from .errors import RegistryError, Unsupported
 
 __all__ = [
     "Descriptor",
@@ -29,21 +29,6 @@ __all__ = [
 
 # Docker Hub's attestation manifests carry this platform; they are not images.
 UNKNOWN_PLATFORM = "unknown/unknown"
-
-
-def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
-    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
-
-
-def verify_digest(data: bytes, digest: str, what: str = "content") -> None:
-    algorithm = digest.split(":", 1)[0]
-    actual = compute_digest(data, algorithm)
-    if actual != digest:
-        raise DigestMismatch(
-            f"{what} does not match its digest: expected {digest}, got {actual}. "
-            "The registry or something between you and it altered the bytes; retry, "
-            "and if it persists report it to the registry operator."
-        )
 
 
 @dataclass(frozen=True)
@@ -378,16 +363,3 @@ def parse_manifest(raw: bytes, media_type: str | None, digest: str) -> Manifest 
         subject=_descriptor_or_none(obj.get("subject")),
         artifact_type=obj.get("artifactType"),
     )
-
-
-def manifest_media_type(raw: bytes) -> str:
-    """The media type a manifest declares (or implies by its shape)."""
-    obj = json.loads(raw)
-    if obj.get("mediaType"):
-        return str(obj["mediaType"])
-    return mt.OCI_INDEX if "manifests" in obj else mt.OCI_MANIFEST
-
-
-def index_entries(descriptors: Sequence[Descriptor]) -> list[Descriptor]:
-    """The image entries of an index, attestations left out."""
-    return [d for d in descriptors if not d.is_attestation]

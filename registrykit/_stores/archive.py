@@ -36,23 +36,28 @@ import os
 import tarfile
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from .._model import mediatypes as mt
-from .._model.errors import DigestMismatch, NotFound, RegistryKitError, Unsupported
-from .._model.manifest import Descriptor, compute_digest, verify_digest
-from .._registry.api import CHUNK_SIZE, _declared_type
+from .._model.digest import (
+    CHUNK_SIZE,
+    compute_digest,
+    is_digest,
+    verified_chunks,
+    verify_digest,
+    write_verified,
+)
+from .._model.errors import NotFound, RegistryKitError, Unsupported
+from .._model.manifest import Descriptor
 from .base import BlobOpener, Store
-from .layout import REF_NAME, entry_tag, find_entry, is_digest
+from .layout import entry_tag, find_entry
 
 __all__ = ["ArchiveReader", "ArchiveWriter"]
 
 DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar"
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def _member_name(digest: str) -> str:
@@ -66,46 +71,6 @@ def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
     info.mode = 0o644
     info.mtime = 0  # reproducible archives: same image, same tarball bytes
     return info
-
-
-class _ChunkReader(io.RawIOBase):
-    """A file-like view of a chunk iterator, hashing what passes through."""
-
-    def __init__(self, chunks: Iterable[bytes], algorithm: str) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = b""
-        self._pos = 0
-        self.hasher = hashlib.new(algorithm)
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        # tarfile wants exactly ``size`` bytes per read (a short read means the
-        # source ended early), so reads span chunk boundaries.
-        parts: list[bytes] = []
-        need = size if size >= 0 else 1 << 62
-        while need > 0:
-            if self._pos >= len(self._buffer):
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._buffer, self._pos = chunk, 0
-                continue
-            part = self._buffer[self._pos : self._pos + need]
-            self._pos += len(part)
-            need -= len(part)
-            parts.append(part)
-        data = b"".join(parts)
-        self.hasher.update(data)
-        self.count += len(data)
-        return data
-
-    def drain(self) -> None:
-        """Pull the source to its end, so its own digest check runs; extra bytes count."""
-        for chunk in self._chunks:
-            self.count += len(chunk)
 
 
 class ArchiveWriter:
@@ -190,25 +155,30 @@ class ArchiveWriter:
             start = self._file.tell()
             offset = self._tar.offset
             try:
+                info = _tarinfo(_member_name(digest), size)
+                header = info.tobuf(self._tar.format, self._tar.encoding, self._tar.errors)
+                self._file.write(header)
                 with opener() as chunks:
-                    reader = _ChunkReader(chunks, digest.split(":", 1)[0])
-                    self._tar.addfile(_tarinfo(_member_name(digest), size), reader)
-                    reader.drain()
-                actual = f"{digest.split(':', 1)[0]}:{reader.hasher.hexdigest()}"
-                if actual != digest or reader.count != size:
-                    raise DigestMismatch(
-                        f"blob {digest[:19]}… arrived as {reader.count} bytes hashing to {actual} "
-                        f"(expected {size}); it was not written into {self.path}. Retry the pull."
+                    write_verified(
+                        chunks,
+                        self._file.write,
+                        digest,
+                        size,
+                        f"blob {digest[:19]}… for {self.path}",
                     )
+                blocks, remainder = divmod(size, tarfile.BLOCKSIZE)
+                if remainder:
+                    self._file.write(tarfile.NUL * (tarfile.BLOCKSIZE - remainder))
+                    blocks += 1
+                # What TarFile.addfile does after a member, done here because the
+                # data is pushed through the verifying writer rather than pulled.
+                self._tar.offset = offset + len(header) + blocks * tarfile.BLOCKSIZE
+                self._tar.members.append(info)  # type: ignore[attr-defined]
             except BaseException:
                 # Cut the partial member back out: the archive never holds bad bytes.
                 self._file.seek(start)
                 self._file.truncate()
                 self._tar.offset = offset
-                # A fully written but mismatching member is already listed; unlist it.
-                members: list[tarfile.TarInfo] = self._tar.members  # type: ignore[attr-defined]
-                if members and members[-1].name == _member_name(digest):
-                    members.pop()
                 raise
             self._blobs[digest] = size
 
@@ -250,7 +220,9 @@ class ArchiveWriter:
                 )
                 for name in names or [""]:
                     annotations = (
-                        {"io.containerd.image.name": name, REF_NAME: _tag_of(name)} if name else {}
+                        {"io.containerd.image.name": name, mt.REF_NAME: _tag_of(name)}
+                        if name
+                        else {}
                     )
                     index.append(
                         Descriptor(media_type, digest, len(raw), annotations=annotations).to_json()
@@ -375,7 +347,7 @@ class ArchiveReader:
             self._synth[digest] = (raw, manifest_type)
             for name in item.get("RepoTags") or [None]:
                 annotations = (
-                    {REF_NAME: _tag_of(name), "io.containerd.image.name": name} if name else {}
+                    {mt.REF_NAME: _tag_of(name), "io.containerd.image.name": name} if name else {}
                 )
                 entries.append(Descriptor(manifest_type, digest, len(raw), annotations=annotations))
         return entries
@@ -391,12 +363,10 @@ class ArchiveReader:
             size += len(chunk)
         digest = f"sha256:{hasher.hexdigest()}"
         self._blob_paths[digest] = name
-        if head.startswith(_GZIP_MAGIC):
-            media_type = mt.DOCKER_LAYER_GZIP
-        elif head.startswith(_ZSTD_MAGIC):
-            media_type = mt.OCI_LAYER_ZSTD
-        else:
-            media_type = DOCKER_LAYER_TAR
+        compression = mt.compression_of(head)
+        media_type = {"gzip": mt.DOCKER_LAYER_GZIP, "zstd": mt.OCI_LAYER_ZSTD}.get(
+            compression or "", DOCKER_LAYER_TAR
+        )
         return {"mediaType": media_type, "size": size, "digest": digest}
 
     def _stream_member(self, name: str) -> Iterator[bytes]:
@@ -457,7 +427,7 @@ class ArchiveReader:
         raw = self._read_member(_member_name(digest))
         verify_digest(raw, digest, f"manifest {digest} in {self.path}")
         media_type = (
-            entry.media_type if entry is not None and entry.media_type else _declared_type(raw)
+            entry.media_type if entry is not None and entry.media_type else mt.sniff_media_type(raw)
         )
         return raw, media_type, digest
 
@@ -473,23 +443,11 @@ class ArchiveReader:
     @contextmanager
     def _open(self, digest: str) -> Iterator[Iterator[bytes]]:
         name = self._blob_paths.get(digest, _member_name(digest))
-        yield _verified(self._stream_member(name), digest, f"blob {digest[:19]}… in {self.path}")
+        what = f"blob {digest[:19]}… in {self.path}"
+        yield verified_chunks(self._stream_member(name), digest, what, "The archive is damaged.")
 
     def blob_put(self, digest: str, size: int, opener: BlobOpener) -> None:
         raise Unsupported(f"{self.path} is opened for reading")
 
     def blob_mount(self, digest: str, from_store: Store) -> bool:
         return False
-
-
-def _verified(chunks: Iterator[bytes], digest: str, what: str) -> Iterator[bytes]:
-    algorithm = digest.split(":", 1)[0]
-    hasher = hashlib.new(algorithm)
-    for chunk in chunks:
-        hasher.update(chunk)
-        yield chunk
-    actual = f"{algorithm}:{hasher.hexdigest()}"
-    if actual != digest:
-        raise DigestMismatch(
-            f"{what} does not match its digest (got {actual}); the archive is damaged"
-        )
