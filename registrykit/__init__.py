@@ -30,11 +30,10 @@ from ._model.reference import (
     register_digest_algorithm,
 )
 from ._model.registries import RegistryInfo, determine_registry
-from ._ops.copy import copy
+from ._ops.copy import copy, pull, push
 from ._ops.delete import delete
 from ._ops.inspect import ImageInfo, RateLimit, config, inspect, manifest, rate_limit
 from ._ops.login import LoginResult, credential_records, login, logout
-from ._ops.pushpull import pull, push
 from ._ops.results import (
     ApplyResult,
     CopyResult,

@@ -14,8 +14,7 @@ from faultproxy import FaultProxy
 import registrykit as rk
 from conftest import Skopeo, free_port
 from registrykit._model.errors import DigestMismatch, RateLimited, RegistryUnavailable
-from registrykit._ops.copy import copy
-from registrykit._ops.pushpull import pull, push
+from registrykit._ops.copy import copy, pull, push
 from registrykit._transport.http import RetryPolicy
 from registrykit.lab.build import (
     Image,

@@ -14,8 +14,7 @@ import pytest
 
 import registrykit as rk
 from conftest import FixtureImages, Skopeo
-from registrykit._ops.copy import copy
-from registrykit._ops.pushpull import push
+from registrykit._ops.copy import copy, push
 from registrykit.lab.build import build_image, tar_layer, uncompressed_layer, write_oci_layout
 from registrykit.lab.local import LocalRegistry
 

@@ -16,7 +16,7 @@ import registrykit as rk
 from conftest import FixtureImages, Skopeo
 from registrykit._model.errors import DigestMismatch, NotFound, Unsupported
 from registrykit._model.mediatypes import OCI_INDEX, REF_NAME
-from registrykit._ops.pushpull import pull, push
+from registrykit._ops.copy import pull, push
 from registrykit._ops.tagging import tag
 from registrykit._stores.base import Store
 from registrykit._stores.layout import LayoutStore

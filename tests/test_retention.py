@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import registrykit as rk
-from registrykit._ops.pushpull import push
+from registrykit._ops.copy import push
 from registrykit._ops.results import ApplyResult
 from registrykit._ops.retention import apply, parse_age, retention_rows
 from registrykit._ops.tagging import tag

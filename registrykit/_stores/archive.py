@@ -52,8 +52,8 @@ from .._model.digest import (
 )
 from .._model.errors import NotFound, RegistryKitError, Unsupported
 from .._model.manifest import Descriptor
-from .base import BlobOpener, Store
-from .layout import entry_tag, find_entry
+from .._model.reference import Reference
+from .base import BlobOpener, Closing, Store, entry_tag, find_entry
 
 __all__ = ["ArchiveReader", "ArchiveWriter"]
 
@@ -73,12 +73,10 @@ def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
-class ArchiveWriter:
+class ArchiveWriter(Closing):
     """A docker-archive being written; ``close()`` finishes it, ``abort()`` drops it."""
 
-    def __init__(
-        self, path: str | os.PathLike[str], *, familiar_names: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, image: Reference | None = None) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise ValueError(
@@ -98,7 +96,7 @@ class ArchiveWriter:
         self._blobs: dict[str, int] = {}
         self._manifests: dict[str, tuple[bytes, str]] = {}
         self._tags: dict[str, str] = {}  # RepoTag -> manifest digest
-        self.names = familiar_names or {}
+        self.image = image  # names the RepoTags: docker load shows them
         self._closed = False
 
     def __repr__(self) -> str:
@@ -123,7 +121,7 @@ class ArchiveWriter:
             return None
         return Descriptor(media_type, digest, len(raw))
 
-    def manifest_put(self, ref: str, raw: bytes, media_type: str) -> str:
+    def manifest_put(self, ref: str, raw: bytes, media_type: str, *, top: bool = False) -> str:
         digest = compute_digest(raw)
         if mt.is_index(media_type) and not is_digest(ref):
             raise Unsupported(
@@ -133,11 +131,20 @@ class ArchiveWriter:
         with self._lock:
             self._manifests[digest] = (raw, media_type)
             if not is_digest(ref):
-                self._tags[self.names.get(ref, ref)] = digest
+                name = self.image.with_tag(ref).familiar if self.image else ref
+                self._tags[name] = digest
         return digest
 
     def tags(self) -> list[str]:
         return list(self._tags)
+
+    def entries(self) -> list[Descriptor]:
+        found: list[Descriptor] = []
+        for name, digest in self._tags.items():
+            raw, media_type = self._manifests[digest]
+            annotations = {mt.REF_NAME: _tag_of(name)}
+            found.append(Descriptor(media_type, digest, len(raw), annotations=annotations))
+        return found
 
     # -- blobs ---------------------------------------------------------------------
 
@@ -262,7 +269,7 @@ def _tag_of(name: str) -> str:
     return tail.rsplit(":", 1)[1] if ":" in tail else name
 
 
-class ArchiveReader:
+class ArchiveReader(Closing):
     """A docker-archive tarball read in place (members are streamed, not extracted)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -431,7 +438,7 @@ class ArchiveReader:
         )
         return raw, media_type, digest
 
-    def manifest_put(self, ref: str, raw: bytes, media_type: str) -> str:
+    def manifest_put(self, ref: str, raw: bytes, media_type: str, *, top: bool = False) -> str:
         raise Unsupported(f"{self.path} is opened for reading; pull into a new archive instead")
 
     def blob_exists(self, digest: str) -> bool:

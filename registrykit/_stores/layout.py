@@ -21,7 +21,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -36,42 +36,14 @@ from .._model.digest import (
 )
 from .._model.errors import DigestMismatch, NotFound, RegistryKitError
 from .._model.manifest import Descriptor
-from .base import BlobOpener, Store
+from .base import BlobOpener, Closing, Store, entry_tag, find_entry, tagged
 
-__all__ = ["LayoutStore", "entry_tag", "find_entry"]
+__all__ = ["LayoutStore"]
 
 _LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
 
 
-def find_entry(entries: Sequence[Descriptor], ref: str) -> Descriptor | None:
-    """The index entry a tag or digest names.
-
-    skopeo names entries by the bare tag (``1.0``); containerd and buildkit
-    by the full reference (``docker.io/library/nginx:1.0``): both match a tag.
-    """
-    if is_digest(ref):
-        return next((e for e in entries if e.digest == ref), None)
-    for entry in entries:
-        if entry.annotations.get(mt.REF_NAME) == ref:
-            return entry
-    for entry in entries:
-        name = entry.annotations.get(mt.REF_NAME, "")
-        if name.endswith(f":{ref}") and "/" in name:
-            return entry
-    return None
-
-
-def entry_tag(entry: Descriptor) -> str | None:
-    """The tag an index entry names (the part after the last ':' of a full name)."""
-    name = entry.annotations.get(mt.REF_NAME)
-    if not name:
-        return None
-    if "/" in name and ":" in name.rsplit("/", 1)[1]:
-        return name.rsplit(":", 1)[1]
-    return name
-
-
-class LayoutStore:
+class LayoutStore(Closing):
     """An OCI image layout directory. ``create=True`` makes one when missing."""
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = False) -> None:
@@ -146,33 +118,22 @@ class LayoutStore:
         ref: str,
         raw: bytes,
         media_type: str,
-        annotations: Mapping[str, str] | None = None,
+        *,
+        top: bool = False,
     ) -> str:
         digest = compute_digest(raw)
         if is_digest(ref) and ref != digest:
             raise DigestMismatch(f"manifest bytes hash to {digest}, not {ref}")
         self._put_bytes(digest, raw)
-        if not is_digest(ref):
-            self.add_entry(Descriptor(media_type, digest, len(raw)), ref, annotations)
+        if top or not is_digest(ref):
+            # Pulled by digest: listed unnamed, so a push can find it.
+            tag = None if is_digest(ref) else ref
+            self.add_entry(Descriptor(media_type, digest, len(raw)), tag)
         return digest
 
-    def add_entry(
-        self,
-        descriptor: Descriptor,
-        tag: str | None,
-        annotations: Mapping[str, str] | None = None,
-    ) -> None:
+    def add_entry(self, descriptor: Descriptor, tag: str | None) -> None:
         """Name ``descriptor`` in index.json (replacing the entry of the same tag)."""
-        merged = dict(annotations or {})
-        if tag:
-            merged[mt.REF_NAME] = tag
-        entry = Descriptor(
-            descriptor.media_type,
-            descriptor.digest,
-            descriptor.size,
-            platform=descriptor.platform,
-            annotations=merged,
-        )
+        entry = tagged(descriptor, tag)
         with self._lock:
             kept = [
                 e
