@@ -29,6 +29,7 @@ class BlobEndpoints(RegistrySession):
             )
         except NotFound:
             return None
+        self.blob_homes[digest] = repository
         return int(response.headers.get("content-length") or 0)
 
     def blob(self, repository: str, digest: str) -> bytes:
@@ -96,6 +97,7 @@ class BlobEndpoints(RegistrySession):
         """Cross-repository mount; True when the registry mounted it."""
         location = self._start_upload(repository, digest, from_repository)
         if location is None:
+            self.blob_homes[digest] = repository
             return True
         self._cancel_upload(location)
         return False
@@ -116,6 +118,7 @@ class BlobEndpoints(RegistrySession):
         """
         location = self._start_upload(repository, digest, mount_from)
         if location is None:
+            self.blob_homes[digest] = repository
             return "mounted"
         what = f"blob upload {digest[:19]}… to {self.host}/{repository}"
         url = httpx.URL(location).copy_merge_params({"digest": digest})
@@ -149,6 +152,7 @@ class BlobEndpoints(RegistrySession):
             log.debug("monolithic upload refused (%s); uploading in chunks", exc.status)
             return self._chunked_upload(repository, digest, source)
         response.close()
+        self.blob_homes[digest] = repository
         return "uploaded"
 
     def _chunked_upload(
@@ -181,6 +185,7 @@ class BlobEndpoints(RegistrySession):
             "PUT", httpx.URL(location).copy_merge_params({"digest": digest}), what=what
         )
         response.close()
+        self.blob_homes[digest] = repository
         return "uploaded"
 
     def _start_upload(self, repository: str, digest: str, mount_from: str | None) -> str | None:

@@ -42,6 +42,9 @@ class RegistrySession:
         self.base_url = base_url.rstrip("/")
         self.cache = cache
         self.mirrors = tuple(m.rstrip("/") for m in mirrors)
+        # digest -> a repository seen holding it: a later upload of the same
+        # blob to another repository mounts it from there (docker does the same).
+        self.blob_homes: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"RegistryClient({self.host!r}, base_url={self.base_url!r})"

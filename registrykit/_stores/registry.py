@@ -54,18 +54,22 @@ class RegistryStore(Closing):
         self.registry.upload_blob(self.repository, digest, size, opener)
 
     def blob_mount(self, digest: str, from_store: Store) -> bool:
-        if not self.can_mount_from(from_store):
+        source = self._mount_source(digest, from_store)
+        if source is None:
             return False
-        assert isinstance(from_store, RegistryStore)
-        return self.registry.mount_blob(self.repository, digest, from_store.repository)
+        return self.registry.mount_blob(self.repository, digest, source)
 
-    def can_mount_from(self, other: Store) -> bool:
-        """Mounting works only between repositories of the same registry."""
-        return (
-            isinstance(other, RegistryStore)
-            and other.registry.base_url == self.registry.base_url
-            and other.repository != self.repository
-        )
+    def _mount_source(self, digest: str, other: Store) -> str | None:
+        """Another repository of this registry that holds the blob: the source's, or one seen.
+
+        Mounting works only within one registry; a blob uploaded or found
+        earlier through this client is mounted from there (as docker does),
+        so pushing one layout to two repositories moves its bytes once.
+        """
+        if isinstance(other, RegistryStore) and other.registry.base_url == self.registry.base_url:
+            return other.repository if other.repository != self.repository else None
+        home = self.registry.blob_homes.get(digest)
+        return home if home is not None and home != self.repository else None
 
     def tags(self) -> list[str]:
         try:
