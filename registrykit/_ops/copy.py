@@ -2,8 +2,9 @@
 
 A copy takes any two locations (``oci:DIR[:TAG]``, ``docker-archive:PATH[:TAG]``
 or a registry reference); a pull is a copy from a registry into a layout or
-an archive, a push a copy from one into a registry. ``_copy_tags`` walks the
-tags, runs the transfer for each and builds the result, so the three agree
+an archive, a push a copy from one into a registry; ``copy_stores`` copies
+between stores a caller opened. ``_copy_tags`` walks the tags, runs the
+transfer for each and builds the result, so the three agree
 on what they count: ``size`` counts every blob once however many tags share
 it, and mounted bytes are reported apart from those already present.
 """
@@ -25,7 +26,7 @@ from .._stores.open import Location, open_store, parse_location
 from .results import CopyResult, PullResult, PushResult, _Transferred
 from .transfer import TransferPlan, TransferStats, plan_transfer, run_transfer
 
-__all__ = ["copy", "pull", "push"]
+__all__ = ["copy", "copy_stores", "pull", "push"]
 
 Platforms = str | Platform | Sequence[str | Platform] | None
 PullFormat = Literal["oci", "docker-archive"]
@@ -56,7 +57,7 @@ def copy(
     src_loc = parse_location(src, repository=all_tags)
     dst_loc = parse_location(dst, repository=all_tags, default_tag=None)
     make = functools.partial(CopyResult, source=_label(src_loc, all_tags))
-    return _copy_tags(
+    return _copy_locations(
         get_client(client),
         src_loc,
         dst_loc,
@@ -89,7 +90,7 @@ def pull(
         raise ValueError(f"format must be 'oci' or 'docker-archive', not {format!r}")
     src_loc = parse_location(image, repository=all_tags)
     make = functools.partial(PullResult, image=str(src_loc), path=str(path), format=format)
-    return _copy_tags(
+    return _copy_locations(
         get_client(client),
         src_loc,
         Location(format, path=str(path)),
@@ -116,7 +117,7 @@ def push(
     """
     dst_loc = parse_location(image, repository=all_tags, default_tag=None)
     make = functools.partial(PushResult, path=str(path))
-    return _copy_tags(
+    return _copy_locations(
         get_client(client),
         _local_location(path),
         dst_loc,
@@ -139,7 +140,32 @@ def _local_location(path: str | os.PathLike[str]) -> Location:
     )
 
 
-def _copy_tags(
+def copy_stores(
+    src: Store, dst: Store, *, client: Client | None = None, progress: bool | None = None
+) -> CopyResult:
+    """Every entry of ``src`` into ``dst`` under its tags (by digest when it has none).
+
+    For stores opened by the caller, e.g. images built into a ``MemoryStore``.
+    """
+    by_digest: dict[str, list[str]] = {}
+    for entry in src.entries():
+        tags = by_digest.setdefault(entry.digest, [])
+        tag = entry_tag(entry)
+        if tag:
+            tags.append(tag)
+    return _copy_tags(
+        get_client(client),
+        src,
+        dst,
+        list(by_digest.items()),
+        progress=progress,
+        result=lambda tag, **fields: CopyResult(
+            source=src.describe(), destination=dst.describe(tag), **fields
+        ),
+    )
+
+
+def _copy_locations(
     c: Client,
     src_loc: Location,
     dst_loc: Location,
@@ -150,41 +176,74 @@ def _copy_tags(
     platform: str | Platform | None = None,
     progress: bool | None = None,
 ) -> R:
-    """The one tag loop: resolve what moves, transfer it tag by tag, report it once."""
+    """Open both ends, decide which tags move, and run the tag loop."""
     archive = dst_loc.transport == "docker-archive"  # one platform per tag, no index
     subset = _platform_list(platforms)
     if archive and platform is None and subset is not None and len(subset) == 1:
         platform, subset = subset[0], None
+    ref = dst_loc.reference
     with (
         open_store(src_loc, client=c) as src,
         open_store(dst_loc, client=c, write=True, image=src_loc.reference) as dst,
     ):
         todo, expect = _todo(src, src_loc, dst_loc, all_tags)
-        stats = TransferStats()
-        images: dict[str, str] = {}
-        sizes: dict[str, int] = {}
-        names: list[str] = []
-        plans: list[TransferPlan] = []
-        # Tags go one after another; each tag's blobs fan out over the pool.
-        for source_id, tags in todo:
-            plan = plan_transfer(
-                c, src, source_id, platforms=subset, platform=platform, single_image=archive
+        return _copy_tags(
+            c,
+            src,
+            dst,
+            todo,
+            expect=expect,
+            platforms=subset,
+            platform=platform,
+            single_image=archive,
+            progress=progress,
+            result=lambda tag, **fields: result(
+                _label(dst_loc, all_tags, None if all_tags else tag),
+                registry=ref.registry if ref is not None else None,
+                name=ref.name if ref is not None else None,
+                **fields,
+            ),
+        )
+
+
+def _copy_tags(
+    c: Client,
+    src: Store,
+    dst: Store,
+    todo: Todo,
+    *,
+    result: Callable[..., R],
+    expect: str | None = None,
+    platforms: list[str | Platform] | None = None,
+    platform: str | Platform | None = None,
+    single_image: bool = False,
+    progress: bool | None = None,
+) -> R:
+    """The one tag loop: transfer each image under its tags, then report it all once."""
+    stats = TransferStats()
+    images: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    names: list[str] = []
+    plans: list[TransferPlan] = []
+    # Images go one after another; each one's blobs fan out over the pool.
+    for source_id, tags in todo:
+        plan = plan_transfer(
+            c, src, source_id, platforms=platforms, platform=platform, single_image=single_image
+        )
+        if expect is not None and expect != plan.digest:
+            raise DigestMismatch(
+                f"the destination names digest {expect} but the copied image is "
+                f"{plan.digest}; give the destination a tag instead"
             )
-            if expect is not None and expect != plan.digest:
-                raise DigestMismatch(
-                    f"the destination names digest {expect} but the copied image is "
-                    f"{plan.digest}; give the destination a tag instead"
-                )
-            stats.merge(run_transfer(c, plan, src, dst, tags, progress=progress))
-            images.update({tag: plan.digest for tag in tags or [source_id]})
-            sizes.update({b.digest: b.size for b in plan.blobs})
-            names += [p for p in plan.platforms if p not in names]
-            plans.append(plan)
+        stats.merge(run_transfer(c, plan, src, dst, tags, progress=progress))
+        images.update({tag: plan.digest for tag in tags or [source_id]})
+        sizes.update({b.digest: b.size for b in plan.blobs})
+        names += [p for p in plan.platforms if p not in names]
+        plans.append(plan)
     digests = set(images.values())
     written = [tag for _, tags in todo for tag in tags]
-    ref = dst_loc.reference
     return result(
-        _label(dst_loc, all_tags, written[0] if written and not all_tags else None),
+        written[0] if written else None,
         digest=digests.pop() if len(digests) == 1 else None,
         size=sum(sizes.values()),
         tags=written,
@@ -195,8 +254,6 @@ def _copy_tags(
         digest_changed=any(p.digest_changed for p in plans),
         source_digest=plans[0].source_digest if len(plans) == 1 else None,
         media_type=plans[0].top.media_type if len(plans) == 1 else None,
-        registry=ref.registry if ref is not None else None,
-        name=ref.name if ref is not None else None,
         images=images,
     )
 
