@@ -131,11 +131,16 @@ class CopyResult(_Transferred):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PushResult(_Transferred):
-    """A layout or archive at ``path`` pushed to ``image`` in a registry."""
+class _OnDisk(_Transferred):
+    """A transfer between ``image`` in a registry and a layout or archive at ``path``."""
 
     image: str
     path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushResult(_OnDisk):
+    """A layout or archive at ``path`` pushed to ``image`` in a registry."""
 
     def _title(self) -> str:
         return "✓ Image pushed successfully"
@@ -152,11 +157,9 @@ class PushResult(_Transferred):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PullResult(_Transferred):
+class PullResult(_OnDisk):
     """``image`` pulled into an OCI layout directory or a docker-archive tarball at ``path``."""
 
-    image: str
-    path: str
     format: str = "oci"
 
     def _title(self) -> str:
@@ -178,43 +181,43 @@ class PullResult(_Transferred):
         return rows
 
 
-@dataclass(frozen=True)
-class TagResult(_Summary):
-    """New tags pointing at an existing manifest (same digest)."""
+@dataclass(frozen=True, kw_only=True)
+class _InRegistry(_Summary):
+    """A result about one manifest (``digest``) of a registry and its ``tags``."""
 
     image: str
     digest: str
     tags: list[str]
     registry: str | None = None
+
+    def _head_rows(self) -> list[tuple[str, Value]]:
+        return [("Image", self.image), ("Registry", self.registry or "-"), ("Digest", self.digest)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagResult(_InRegistry):
+    """New tags pointing at an existing manifest (same digest)."""
+
     name: str | None = None
 
     def _title(self) -> str:
         return "✓ Image tagged successfully"
 
     def _rows(self) -> list[tuple[str, Value]]:
-        rows: list[tuple[str, Value]] = [
-            ("Image", self.image),
-            ("Registry", self.registry or "-"),
-            ("Digest", self.digest),
-            ("Tags written", self.tags),
-        ]
+        rows = [*self._head_rows(), ("Tags written", self.tags)]
         if self.name and self.tags:
             rows.extend(_commands(self.name, self.tags[0], self.digest))
         return rows
 
 
-@dataclass(frozen=True)
-class DeleteResult(_Summary):
+@dataclass(frozen=True, kw_only=True)
+class DeleteResult(_InRegistry):
     """A delete (or its dry run). ``tags`` are every tag that shared the digest."""
 
-    image: str
-    digest: str
-    tags: list[str]
     dry_run: bool
     deleted: bool
     referrers: list[str] = field(default_factory=list)
     untag_only: bool = False
-    registry: str | None = None
     method: str = "registry API"
     removed_tags: list[str] = field(default_factory=list)
 
@@ -225,10 +228,8 @@ class DeleteResult(_Summary):
 
     def _rows(self) -> list[tuple[str, Value]]:
         verb = "that would be removed" if self.dry_run else "removed"
-        rows: list[tuple[str, Value]] = [
-            ("Image", self.image),
-            ("Registry", self.registry or "-"),
-            ("Digest", self.digest),
+        rows = [
+            *self._head_rows(),
             ("Tags sharing this digest", self.tags or ["(none)"]),
             (f"Tags {verb}", self.removed_tags or ["(none)"]),
         ]
@@ -255,21 +256,16 @@ class SyncResult(_Summary):
     copied: list[CopyResult]
     unchanged: list[str]
 
-    @property
-    def tags(self) -> list[str]:
-        return [t for r in self.copied for t in r.tags]
+    # The copies' totals, under the names every transfer result uses.
+    tags: list[str] = field(init=False)
+    bytes_copied: int = field(init=False)
+    bytes_skipped: int = field(init=False)
+    bytes_mounted: int = field(init=False)
 
-    @property
-    def bytes_copied(self) -> int:
-        return sum(r.bytes_copied for r in self.copied)
-
-    @property
-    def bytes_skipped(self) -> int:
-        return sum(r.bytes_skipped for r in self.copied)
-
-    @property
-    def bytes_mounted(self) -> int:
-        return sum(r.bytes_mounted for r in self.copied)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", [t for r in self.copied for t in r.tags])
+        for name in ("bytes_copied", "bytes_skipped", "bytes_mounted"):
+            object.__setattr__(self, name, sum(getattr(r, name) for r in self.copied))
 
     def _title(self) -> str:
         return "✓ Repository synced"

@@ -41,19 +41,12 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from .._model import digest as dg
 from .._model import mediatypes as mt
-from .._model.digest import (
-    CHUNK_SIZE,
-    compute_digest,
-    is_digest,
-    verified_chunks,
-    verify_digest,
-    write_verified,
-)
 from .._model.errors import NotFound, RegistryKitError, Unsupported
 from .._model.manifest import Descriptor
 from .._model.reference import Reference
-from .base import BlobOpener, Closing, Store, entry_tag, find_entry
+from .base import BlobOpener, Closing, Store, entry_tag, find_entry, not_found
 
 __all__ = ["ArchiveReader", "ArchiveWriter"]
 
@@ -90,7 +83,7 @@ class ArchiveWriter(Closing):
         self._tmp = Path(tmp)
         self._file: IO[bytes] = os.fdopen(fd, "w+b")
         self._tar = tarfile.TarFile(
-            fileobj=self._file, mode="w", format=tarfile.PAX_FORMAT, copybufsize=CHUNK_SIZE
+            fileobj=self._file, mode="w", format=tarfile.PAX_FORMAT, copybufsize=dg.CHUNK_SIZE
         )
         self._lock = threading.Lock()
         self._blobs: dict[str, int] = {}
@@ -108,7 +101,7 @@ class ArchiveWriter(Closing):
     # -- manifests -----------------------------------------------------------------
 
     def manifest_get(self, ref: str) -> tuple[bytes, str, str]:
-        digest = ref if is_digest(ref) else self._tags.get(ref)
+        digest = ref if dg.is_digest(ref) else self._tags.get(ref)
         if digest is None or digest not in self._manifests:
             raise NotFound(f"{ref} is not in {self.path}")
         raw, media_type = self._manifests[digest]
@@ -122,15 +115,15 @@ class ArchiveWriter(Closing):
         return Descriptor(media_type, digest, len(raw))
 
     def manifest_put(self, ref: str, raw: bytes, media_type: str, *, top: bool = False) -> str:
-        digest = compute_digest(raw)
-        if mt.is_index(media_type) and not is_digest(ref):
+        digest = dg.compute_digest(raw)
+        if mt.is_index(media_type) and not dg.is_digest(ref):
             raise Unsupported(
                 "a docker-archive holds one platform per tag (docker load has no index); "
                 "pass platform='linux/amd64' (or another), or use format='oci' to keep the index"
             )
         with self._lock:
             self._manifests[digest] = (raw, media_type)
-            if not is_digest(ref):
+            if not dg.is_digest(ref):
                 name = self.image.with_tag(ref).familiar if self.image else ref
                 self._tags[name] = digest
         return digest
@@ -166,7 +159,7 @@ class ArchiveWriter(Closing):
                 header = info.tobuf(self._tar.format, self._tar.encoding, self._tar.errors)
                 self._file.write(header)
                 with opener() as chunks:
-                    write_verified(
+                    dg.write_verified(
                         chunks,
                         self._file.write,
                         digest,
@@ -330,7 +323,7 @@ class ArchiveReader(Closing):
         entries: list[Descriptor] = []
         for item in json.loads(self._read_member("manifest.json")):
             config = self._read_member(item["Config"])
-            config_digest = compute_digest(config)
+            config_digest = dg.compute_digest(config)
             self._blob_paths[config_digest] = item["Config"]
             config_type = mt.DOCKER_CONFIG
             layers = [self._describe_layer(name) for name in item.get("Layers") or ()]
@@ -350,7 +343,7 @@ class ArchiveReader(Closing):
                 },
                 separators=(",", ":"),
             ).encode()
-            digest = compute_digest(raw)
+            digest = dg.compute_digest(raw)
             self._synth[digest] = (raw, manifest_type)
             for name in item.get("RepoTags") or [None]:
                 annotations = (
@@ -386,7 +379,7 @@ class ArchiveReader(Closing):
                 handle.seek(member.offset_data)
                 left = member.size
                 while left > 0:
-                    chunk = handle.read(min(CHUNK_SIZE, left))
+                    chunk = handle.read(min(dg.CHUNK_SIZE, left))
                     if not chunk:
                         raise RegistryKitError(f"{self.path} is truncated inside {name}")
                     left -= len(chunk)
@@ -395,7 +388,7 @@ class ArchiveReader(Closing):
         with self._lock:
             stream = self._tar.extractfile(member)
             assert stream is not None
-            while chunk := stream.read(CHUNK_SIZE):
+            while chunk := stream.read(dg.CHUNK_SIZE):
                 yield chunk
 
     # -- Store ---------------------------------------------------------------------
@@ -408,31 +401,30 @@ class ArchiveReader(Closing):
 
     def manifest_head(self, ref: str) -> Descriptor | None:
         entry = find_entry(self._entries, ref)
-        if entry is None and not is_digest(ref):
+        if entry is None and not dg.is_digest(ref):
             entry = next(
                 (e for e in self._entries if e.annotations.get("io.containerd.image.name") == ref),
                 None,
             )
         if entry is not None:
             return entry
-        if is_digest(ref) and (ref in self._synth or _member_name(ref) in self._members):
+        if dg.is_digest(ref) and (ref in self._synth or _member_name(ref) in self._members):
             raw, media_type, _ = self.manifest_get(ref)
             return Descriptor(media_type, ref, len(raw))
         return None
 
     def manifest_get(self, ref: str) -> tuple[bytes, str, str]:
-        entry = find_entry(self._entries, ref) if not is_digest(ref) else None
-        if entry is None and not is_digest(ref):
+        entry = find_entry(self._entries, ref) if not dg.is_digest(ref) else None
+        if entry is None and not dg.is_digest(ref):
             entry = self.manifest_head(ref)
         digest = entry.digest if entry is not None else ref
-        if not is_digest(digest):
-            have = ", ".join(self.tags()) or "no tagged images"
-            raise NotFound(f"{ref!r} is not in {self.path} (it has: {have})")
+        if not dg.is_digest(digest):
+            raise not_found(self, ref)
         if digest in self._synth:
             raw, media_type = self._synth[digest]
             return raw, media_type, digest
         raw = self._read_member(_member_name(digest))
-        verify_digest(raw, digest, f"manifest {digest} in {self.path}")
+        dg.verify_digest(raw, digest, f"manifest {digest} in {self.path}")
         media_type = (
             entry.media_type if entry is not None and entry.media_type else mt.sniff_media_type(raw)
         )
@@ -451,7 +443,7 @@ class ArchiveReader(Closing):
     def _open(self, digest: str) -> Iterator[Iterator[bytes]]:
         name = self._blob_paths.get(digest, _member_name(digest))
         what = f"blob {digest[:19]}… in {self.path}"
-        yield verified_chunks(self._stream_member(name), digest, what, "The archive is damaged.")
+        yield dg.verified_chunks(self._stream_member(name), digest, what, "The archive is damaged.")
 
     def blob_put(self, digest: str, size: int, opener: BlobOpener) -> None:
         raise Unsupported(f"{self.path} is opened for reading")

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from .._model import mediatypes as mt
+from .._model.errors import NotFound
 from .._model.manifest import Descriptor
 
-__all__ = ["BlobOpener", "Closing", "Store", "entry_tag", "find_entry"]
+__all__ = ["BlobOpener", "Closing", "Store", "entry_tag", "find_entry", "not_found", "tagged"]
 
 # What blob_put reads from: a callable that opens a fresh stream of chunks, so
 # an upload that must restart (chunked fallback) can read the source again.
@@ -81,12 +81,7 @@ class Store(Protocol):
 
     def __enter__(self) -> Self: ...
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
+    def __exit__(self, *exc_info: object) -> None: ...
 
 
 class Closing:
@@ -102,16 +97,18 @@ class Closing:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
+    def __exit__(self, *exc_info: object) -> None:
+        # exc_info is (type, value, traceback): all None when the block ended normally.
+        if exc_info[0] is None:
             self.close()
         else:
             self.abort()
+
+
+def not_found(store: Store, ref: str) -> NotFound:
+    """The error for a tag or digest ``store`` lacks, listing the tags it has."""
+    have = ", ".join(store.tags()) or "no tagged images"
+    return NotFound(f"{ref!r} is not in {store.describe()} (it has: {have})")
 
 
 def find_entry(entries: Iterable[Descriptor], ref: str) -> Descriptor | None:

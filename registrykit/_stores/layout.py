@@ -36,7 +36,7 @@ from .._model.digest import (
 )
 from .._model.errors import DigestMismatch, NotFound, RegistryKitError
 from .._model.manifest import Descriptor
-from .base import BlobOpener, Closing, Store, entry_tag, find_entry, tagged
+from .base import BlobOpener, Closing, Store, entry_tag, find_entry, not_found, tagged
 
 __all__ = ["LayoutStore"]
 
@@ -101,8 +101,7 @@ class LayoutStore(Closing):
     def manifest_get(self, ref: str) -> tuple[bytes, str, str]:
         entry = self.manifest_head(ref)
         if entry is None:
-            have = ", ".join(self.tags()) or "no tagged entries"
-            raise NotFound(f"{ref!r} is not in the layout {self.path} (it has: {have})")
+            raise not_found(self, ref)
         try:
             raw = self._blob_path(entry.digest).read_bytes()
         except FileNotFoundError:

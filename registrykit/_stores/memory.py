@@ -18,7 +18,7 @@ from .._model import mediatypes as mt
 from .._model.digest import compute_digest, is_digest, verify_digest, write_verified
 from .._model.errors import DigestMismatch, NotFound
 from .._model.manifest import Descriptor
-from .base import BlobOpener, Closing, Store, entry_tag, find_entry, tagged
+from .base import BlobOpener, Closing, Store, entry_tag, find_entry, not_found, tagged
 
 __all__ = ["MemoryStore"]
 
@@ -59,8 +59,7 @@ class MemoryStore(Closing):
     def manifest_get(self, ref: str) -> tuple[bytes, str, str]:
         found = self.manifest_head(ref)
         if found is None:
-            have = ", ".join(self.tags()) or "no tagged entries"
-            raise NotFound(f"{ref!r} is not in {self.name} (it has: {have})")
+            raise not_found(self, ref)
         raw = self._blobs[found.digest]
         verify_digest(raw, found.digest, f"manifest {found.digest} in {self.name}")
         return raw, found.media_type, found.digest

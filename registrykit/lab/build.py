@@ -237,16 +237,10 @@ class HistoryStep:
     created: str | None = None
 
 
-@dataclass(frozen=True)
-class Image:
-    """A built image: config and layer blobs, and the manifest over them."""
+class _Named:
+    """What built images and indexes share: they are named by their manifest."""
 
-    config: Blob
-    layers: list[Blob]
     manifest: Blob
-    platform: dict[str, str]
-    diff_ids: list[str]
-    format: ImageFormat
 
     @property
     def digest(self) -> str:
@@ -255,6 +249,18 @@ class Image:
     @property
     def media_type(self) -> str:
         return self.manifest.media_type
+
+
+@dataclass(frozen=True)
+class Image(_Named):
+    """A built image: config and layer blobs, and the manifest over them."""
+
+    config: Blob
+    layers: list[Blob]
+    manifest: Blob
+    platform: dict[str, str]
+    diff_ids: list[str]
+    format: ImageFormat
 
     @property
     def size(self) -> int:
@@ -268,20 +274,12 @@ class Image:
 
 
 @dataclass(frozen=True)
-class Index:
+class Index(_Named):
     """A multi-platform index (OCI) or manifest list (Docker) over images."""
 
     manifest: Blob
     images: list[Image]
     format: ImageFormat
-
-    @property
-    def digest(self) -> str:
-        return self.manifest.digest
-
-    @property
-    def media_type(self) -> str:
-        return self.manifest.media_type
 
     def blobs(self) -> Iterator[Blob]:
         """Every image's config and layers, each blob once."""

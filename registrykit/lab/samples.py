@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .._client import Client, get_client
 from .._model import mediatypes as mt
@@ -274,14 +275,7 @@ def signature(subject: Sample | None = None) -> list[Sample]:
         "layers": [layer.descriptor(annotations={"dev.cosignproject.cosign/signature": "MEUC"})],
         "subject": target.item.manifest.descriptor(),
     }
-    sig = Image(
-        config=empty,
-        layers=[layer],
-        manifest=Blob(mt.OCI_MANIFEST, canonical_json(manifest)),
-        platform={},
-        diff_ids=[],
-        format="oci",
-    )
+    sig = _artifact(empty, [layer], manifest)
     referrers = {
         "schemaVersion": 2,
         "mediaType": mt.OCI_INDEX,
@@ -295,6 +289,12 @@ def signature(subject: Sample | None = None) -> list[Sample]:
         Sample(target.repository, (), sig, "a signature of webapp v1.4.0"),
         Sample(target.repository, (fallback_tag,), listing, "the referrers list (tag schema)"),
     ]
+
+
+def _artifact(config: Blob, layers: list[Blob], manifest: dict[str, Any]) -> Image:
+    """An OCI artifact (signature, chart) as a built image: no platform, no diff IDs."""
+    raw = canonical_json(manifest)
+    return Image(config, layers, Blob(mt.OCI_MANIFEST, raw), {}, [], "oci")
 
 
 def chart() -> Sample:
@@ -313,14 +313,7 @@ def chart() -> Sample:
         "config": config.descriptor(),
         "layers": [content.descriptor()],
     }
-    image = Image(
-        config=config,
-        layers=[content],
-        manifest=Blob(mt.OCI_MANIFEST, canonical_json(manifest)),
-        platform={},
-        diff_ids=[],
-        format="oci",
-    )
+    image = _artifact(config, [content], manifest)
     return Sample("samples/charts/webapp", ("0.1.0",), image, "a Helm chart (OCI artifact)")
 
 
