@@ -12,12 +12,9 @@ Everything that usually varies is pinned here:
 * JSON: compact separators and a fixed key order, so config, manifest and
   index digests follow from the content alone.
 
-Public entry points: :func:`tar_layer`, :func:`gzip_layer`,
-:func:`zstd_layer`, :func:`uncompressed_layer`, :func:`build_image`,
-:func:`build_index`; :func:`memory_store` holds built images in a
-``MemoryStore``, from which any copy (into a registry, a layout, an archive)
-runs through the same transfer as every other copy; :func:`write_oci_layout`
-is that copy into a layout directory.
+Built images go into a ``MemoryStore`` (:func:`memory_store`); from there a
+copy to a registry, a layout or an archive runs through the one transfer
+(:func:`write_oci_layout` is that copy into a layout directory).
 """
 
 from __future__ import annotations
@@ -321,6 +318,17 @@ def _history_entries(
     return out
 
 
+def _layer_blob(blob: Blob, format: ImageFormat) -> Blob:
+    if format == "oci":
+        return blob
+    if blob.media_type not in _DOCKER_LAYER_TYPES:
+        raise ValueError(
+            f"a Docker v2s2 image needs gzip layers, not {blob.media_type}; "
+            "use format='oci' for zstd or uncompressed layers"
+        )
+    return blob.with_media_type(_DOCKER_LAYER_TYPES[blob.media_type])
+
+
 def build_image(
     layers: Sequence[Layer],
     *,
@@ -346,17 +354,7 @@ def build_image(
     """
     if format not in ("oci", "docker"):
         raise ValueError(f"format must be 'oci' or 'docker', not {format!r}")
-    layer_blobs: list[Blob] = []
-    for layer in layers:
-        blob = layer.blob
-        if format == "docker":
-            if blob.media_type not in _DOCKER_LAYER_TYPES:
-                raise ValueError(
-                    f"a Docker v2s2 image needs gzip layers, not {blob.media_type}; "
-                    "use format='oci' for zstd or uncompressed layers"
-                )
-            blob = blob.with_media_type(_DOCKER_LAYER_TYPES[blob.media_type])
-        layer_blobs.append(blob)
+    layer_blobs = [_layer_blob(layer.blob, format) for layer in layers]
     if format == "docker" and annotations:
         raise ValueError("Docker v2s2 manifests have no annotations; use format='oci'")
 
