@@ -35,8 +35,7 @@ from pathlib import Path
 
 import registrykit as rk
 from registrykit._model.mediatypes import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST
-from registrykit._ops.copy import copy
-from registrykit._ops.pushpull import push
+from registrykit._ops.copy import copy, push
 from registrykit.lab.build import build_image, tar_layer, uncompressed_layer, write_oci_layout
 from registrykit.lab.local import LocalRegistry
 

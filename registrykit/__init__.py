@@ -21,11 +21,10 @@ from ._model.errors import *  # noqa: F403  (the exception tree of design.md, "E
 from ._model.manifest import Descriptor, ImageConfig, Index, Manifest, Platform
 from ._model.reference import Reference, parse_reference, parse_repository
 from ._model.registries import RegistryInfo, determine_registry
-from ._ops.copy import copy
+from ._ops.copy import copy, pull, push
 from ._ops.delete import delete
 from ._ops.inspect import ImageInfo, config, inspect, manifest
 from ._ops.login import LoginResult, LogoutResult, login, logout
-from ._ops.pushpull import pull, push
 from ._ops.results import (
     ApplyResult,
     CopyResult,

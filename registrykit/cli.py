@@ -26,11 +26,10 @@ from ._client import Client
 from ._model.errors import InvalidReference, RegistryKitError
 from ._model.registries import determine_registry
 from ._model.units import human_size, parse_percent, parse_size
-from ._ops.copy import copy
+from ._ops.copy import copy, pull, push
 from ._ops.delete import delete
 from ._ops.inspect import config, inspect, manifest
 from ._ops.login import login, logout
-from ._ops.pushpull import pull, push
 from ._ops.runtime import detect_runtime
 from ._ops.sync import sync
 from ._ops.tagging import tag

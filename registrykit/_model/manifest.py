@@ -8,14 +8,14 @@ re-serialising would change it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import mediatypes as mt
-from .errors import DigestMismatch, RegistryError, Unsupported
+from .digest import compute_digest
+from .errors import RegistryError, Unsupported
 
 __all__ = [
     "Descriptor",
@@ -24,26 +24,12 @@ __all__ = [
     "Manifest",
     "Platform",
     "compute_digest",
+    "json_object",
     "parse_manifest",
 ]
 
 # Docker Hub's attestation manifests carry this platform; they are not images.
 UNKNOWN_PLATFORM = "unknown/unknown"
-
-
-def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
-    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
-
-
-def verify_digest(data: bytes, digest: str, what: str = "content") -> None:
-    algorithm = digest.split(":", 1)[0]
-    actual = compute_digest(data, algorithm)
-    if actual != digest:
-        raise DigestMismatch(
-            f"{what} does not match its digest: expected {digest}, got {actual}. "
-            "The registry or something between you and it altered the bytes; retry, "
-            "and if it persists report it to the registry operator."
-        )
 
 
 @dataclass(frozen=True)
@@ -152,13 +138,11 @@ class Descriptor:
         )
 
 
-@dataclass(frozen=True)
-class Manifest:
-    """An image manifest (OCI or Docker v2s2), or an artifact manifest."""
+@dataclass(frozen=True, kw_only=True)
+class _Document:
+    """What manifests and indexes share: their exact bytes and digest, annotations, subject."""
 
     media_type: str
-    config: Descriptor
-    layers: tuple[Descriptor, ...]
     raw: bytes = field(repr=False)
     digest: str
     annotations: Mapping[str, str] = field(default_factory=dict)
@@ -167,7 +151,19 @@ class Manifest:
 
     @property
     def is_index(self) -> bool:
-        return False
+        return isinstance(self, Index)
+
+    def json(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.raw)
+        return result
+
+
+@dataclass(frozen=True)
+class Manifest(_Document):
+    """An image manifest (OCI or Docker v2s2), or an artifact manifest."""
+
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
 
     @property
     def is_image(self) -> bool:
@@ -182,26 +178,12 @@ class Manifest:
     def blobs(self) -> tuple[Descriptor, ...]:
         return (self.config, *self.layers)
 
-    def json(self) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(self.raw)
-        return result
-
 
 @dataclass(frozen=True)
-class Index:
+class Index(_Document):
     """A multi-platform index (OCI image index or Docker manifest list)."""
 
-    media_type: str
     manifests: tuple[Descriptor, ...]
-    raw: bytes = field(repr=False)
-    digest: str
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    subject: Descriptor | None = None
-    artifact_type: str | None = None
-
-    @property
-    def is_index(self) -> bool:
-        return True
 
     @property
     def platforms(self) -> list[Platform]:
@@ -219,10 +201,6 @@ class Index:
                 return d
         have = ", ".join(str(p) for p in self.platforms) or "none"
         raise NotFound(f"no {want} image in this index; it has: {have}")
-
-    def json(self) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(self.raw)
-        return result
 
 
 @dataclass(frozen=True)
@@ -256,12 +234,7 @@ class ImageConfig:
 
     @classmethod
     def parse(cls, raw: bytes) -> ImageConfig:
-        try:
-            obj = json.loads(raw)
-        except ValueError as exc:
-            raise RegistryError(f"image config is not valid JSON: {exc}") from exc
-        if not isinstance(obj, dict):
-            raise RegistryError("image config is not a JSON object")
+        obj = json_object(raw, "image config")
         cfg = obj.get("config") or {}
         rootfs = obj.get("rootfs") or {}
         return cls(
@@ -337,18 +310,24 @@ def _descriptor_or_none(obj: Any) -> Descriptor | None:
     return Descriptor.from_json(obj) if isinstance(obj, dict) else None
 
 
+def json_object(raw: bytes, what: str) -> dict[str, Any]:
+    """``raw`` as a JSON object, else a RegistryError that names ``what``."""
+    try:
+        obj = json.loads(raw)
+    except ValueError as exc:
+        raise RegistryError(f"{what} is not valid JSON: {exc}") from exc
+    if isinstance(obj, dict):
+        return obj
+    raise RegistryError(f"{what} is not a JSON object")
+
+
 def parse_manifest(raw: bytes, media_type: str | None, digest: str) -> Manifest | Index:
     """Parse manifest bytes whose digest is already verified.
 
     ``media_type`` is the Content-Type the registry sent; the document's own
     ``mediaType`` wins when present, and shape decides when neither is known.
     """
-    try:
-        obj = json.loads(raw)
-    except ValueError as exc:
-        raise RegistryError(f"manifest {digest} is not valid JSON: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise RegistryError(f"manifest {digest} is not a JSON object")
+    obj = json_object(raw, f"manifest {digest}")
     kind = obj.get("mediaType") or media_type or ""
     if obj.get("schemaVersion") == 1 or kind in mt.SCHEMA1_TYPES:
         raise Unsupported(
@@ -356,15 +335,18 @@ def parse_manifest(raw: bytes, media_type: str | None, digest: str) -> Manifest 
             "(it is deprecated and unsigned content). Re-push the image with a current "
             "docker, podman or skopeo to convert it to schema 2 or OCI."
         )
+    common: dict[str, Any] = {
+        "raw": raw,
+        "digest": digest,
+        "annotations": dict(obj.get("annotations") or {}),
+        "subject": _descriptor_or_none(obj.get("subject")),
+        "artifact_type": obj.get("artifactType"),
+    }
     if kind in mt.INDEX_TYPES or (kind not in mt.IMAGE_MANIFEST_TYPES and "manifests" in obj):
         return Index(
             media_type=kind or mt.OCI_INDEX,
             manifests=tuple(Descriptor.from_json(d) for d in obj.get("manifests") or ()),
-            raw=raw,
-            digest=digest,
-            annotations=dict(obj.get("annotations") or {}),
-            subject=_descriptor_or_none(obj.get("subject")),
-            artifact_type=obj.get("artifactType"),
+            **common,
         )
     if "config" not in obj:
         raise Unsupported(f"manifest {digest} has media type {kind!r}, which is not an image")
@@ -372,22 +354,5 @@ def parse_manifest(raw: bytes, media_type: str | None, digest: str) -> Manifest 
         media_type=kind or mt.OCI_MANIFEST,
         config=Descriptor.from_json(obj["config"]),
         layers=tuple(Descriptor.from_json(d) for d in obj.get("layers") or ()),
-        raw=raw,
-        digest=digest,
-        annotations=dict(obj.get("annotations") or {}),
-        subject=_descriptor_or_none(obj.get("subject")),
-        artifact_type=obj.get("artifactType"),
+        **common,
     )
-
-
-def manifest_media_type(raw: bytes) -> str:
-    """The media type a manifest declares (or implies by its shape)."""
-    obj = json.loads(raw)
-    if obj.get("mediaType"):
-        return str(obj["mediaType"])
-    return mt.OCI_INDEX if "manifests" in obj else mt.OCI_MANIFEST
-
-
-def index_entries(descriptors: Sequence[Descriptor]) -> list[Descriptor]:
-    """The image entries of an index, attestations left out."""
-    return [d for d in descriptors if not d.is_attestation]

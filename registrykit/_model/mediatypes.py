@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -41,3 +43,36 @@ def is_gzip_layer(media_type: str) -> bool:
 
 def is_zstd_layer(media_type: str) -> bool:
     return media_type.endswith("+zstd")
+
+
+# Layer compression by the first bytes of the blob, for layers whose media
+# type says nothing useful (classic docker-archives, application/octet-stream).
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+COMPRESSION_MAGIC = {"gzip": GZIP_MAGIC, "zstd": ZSTD_MAGIC}
+
+# OCI layer whiteouts: ``.wh.<name>`` deletes a lower-layer path; the opaque
+# marker in a directory hides everything lower layers put there.
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_WHITEOUT = ".wh..wh..opq"
+
+# The index.json annotation that names an image of a layout (skopeo: the tag).
+REF_NAME = "org.opencontainers.image.ref.name"
+
+
+def compression_of(head: bytes) -> str | None:
+    """``"gzip"``, ``"zstd"`` or None (plain tar) from a blob's first bytes."""
+    return next((name for name, magic in COMPRESSION_MAGIC.items() if head.startswith(magic)), None)
+
+
+def sniff_media_type(raw: bytes, fallback: str = "") -> str:
+    """The media type a manifest declares, else ``fallback`` when it is one, else its shape's."""
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return fallback or OCI_MANIFEST
+    if isinstance(obj, dict) and obj.get("mediaType"):
+        return str(obj["mediaType"])
+    if fallback in MANIFEST_TYPES:
+        return fallback
+    return OCI_INDEX if isinstance(obj, dict) and "manifests" in obj else OCI_MANIFEST

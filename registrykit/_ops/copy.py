@@ -1,65 +1,51 @@
-"""``rk.copy``: an image (or every tag of a repository) from registry to registry."""
+"""``rk.copy``, ``rk.pull`` and ``rk.push``: one tag loop over two stores.
+
+A copy takes any two locations (``oci:DIR[:TAG]``, ``docker-archive:PATH[:TAG]``
+or a registry reference); a pull is a copy from a registry into a layout or
+an archive, a push a copy from one into a registry; ``copy_stores`` copies
+between stores a caller opened. ``_copy_tags`` walks the tags, runs the
+transfer for each and builds the result, so the three agree
+on what they count: ``size`` counts every blob once however many tags share
+it, and mounted bytes are reported apart from those already present.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal, TypeVar
 
 from .._client import Client, get_client
 from .._model.errors import DigestMismatch, NotFound
-from .._model.manifest import Platform
-from .._model.reference import Reference, parse_reference, parse_repository
-from .._stores.base import RegistryStore, Store
-from .results import CopyResult
+from .._model.manifest import Descriptor, Platform
+from .._model.reference import Reference
+from .._stores.base import Store, entry_tag, find_entry
+from .._stores.open import Location, open_store, parse_location
+from .results import CopyResult, PullResult, PushResult, _Transferred
 from .transfer import TransferPlan, TransferStats, plan_transfer, run_transfer
 
-__all__ = ["copy", "copy_image"]
+__all__ = ["copy", "copy_stores", "pull", "push"]
 
 Platforms = str | Platform | Sequence[str | Platform] | None
-
-
-def _platform_list(platforms: Platforms) -> list[str | Platform] | None:
-    if platforms is None:
-        return None
-    if isinstance(platforms, str | Platform):
-        return [platforms]
-    return list(platforms)
-
-
-def copy_image(
-    client: Client,
-    src: Store,
-    src_id: str,
-    dst: Store,
-    tags: Sequence[str],
-    *,
-    platforms: Platforms = None,
-    platform: str | Platform | None = None,
-    single_image: bool = False,
-    progress: bool | None = None,
-) -> tuple[TransferPlan, TransferStats]:
-    """Plan and run one image's transfer; the shared step of copy, pull, push and sync."""
-    plan = plan_transfer(
-        client,
-        src,
-        src_id,
-        platforms=_platform_list(platforms),
-        platform=platform,
-        single_image=single_image,
-    )
-    stats = run_transfer(client, plan, src, dst, tags, progress=progress)
-    return plan, stats
+PullFormat = Literal["oci", "docker-archive"]
+_FORMATS = ("oci", "docker-archive")
+R = TypeVar("R", bound=_Transferred)
+# What the loop moves: a source tag or digest, and the destination tags it gets.
+Todo = list[tuple[str, list[str]]]
 
 
 def copy(
     src: str | Reference,
     dst: str | Reference,
+    *,
     all_tags: bool = False,
     platforms: Platforms = None,
     client: Client | None = None,
-    *,
     progress: bool | None = None,
 ) -> CopyResult:
-    """Copy ``src`` to ``dst`` between registries (or repositories of one).
+    """Copy ``src`` to ``dst``: registries, OCI layouts and docker-archives in any pair.
 
     Blobs stream from source to destination; those already there are skipped,
     those in another repository of the same registry are mounted. Manifests go
@@ -68,95 +54,277 @@ def copy(
     new index, whose digest then differs from the source's (the result says
     so). With ``all_tags=True`` both name repositories and every tag is copied.
     """
-    c = get_client(client)
-    if all_tags:
-        return _copy_all(c, src, dst, platforms, progress)
-    src_ref = src if isinstance(src, Reference) else parse_reference(src)
-    dst_ref = dst if isinstance(dst, Reference) else parse_reference(dst, default_tag=None)
-    if dst_ref.tag is None and dst_ref.digest is None and src_ref.tag is not None:
-        dst_ref = dst_ref.with_tag(src_ref.tag)
-    src_store = RegistryStore(c.registry(src_ref), src_ref.repository)
-    dst_store = RegistryStore(c.registry(dst_ref), dst_ref.repository)
-    tags = [dst_ref.tag] if dst_ref.tag else []
-    plan = plan_transfer(c, src_store, src_ref.identifier, platforms=_platform_list(platforms))
-    if dst_ref.digest and not tags and dst_ref.digest != plan.digest:
-        raise DigestMismatch(
-            f"the destination names digest {dst_ref.digest} but the copied image is "
-            f"{plan.digest}; give the destination a tag instead"
-        )
-    stats = run_transfer(c, plan, src_store, dst_store, tags, progress=progress)
-    return _result(src_ref, dst_ref, plan, stats, tags)
+    src_loc = parse_location(src, repository=all_tags)
+    dst_loc = parse_location(dst, repository=all_tags, default_tag=None)
+    make = functools.partial(CopyResult, source=_label(src_loc, all_tags))
+    return _copy_locations(
+        get_client(client),
+        src_loc,
+        dst_loc,
+        all_tags=all_tags,
+        platforms=platforms,
+        progress=progress,
+        result=lambda dst_label, **fields: make(destination=dst_label, **fields),
+    )
 
 
-def _result(
-    src_ref: Reference,
-    dst_ref: Reference,
-    plan: TransferPlan,
-    stats: TransferStats,
-    tags: list[str],
+def pull(
+    image: str | Reference,
+    path: str | os.PathLike[str],
+    format: PullFormat = "oci",
+    platform: str | Platform | None = None,
+    all_tags: bool = False,
+    *,
+    client: Client | None = None,
+    progress: bool | None = None,
+) -> PullResult:
+    """Download ``image`` into an OCI layout directory or a docker-archive tarball.
+
+    A multi-arch tag keeps its index in a layout unless ``platform`` is
+    given; a docker-archive holds one platform (``platform``, else
+    linux/amd64 or the first). ``all_tags=True`` pulls every tag of the
+    repository ``image`` names. An existing layout gains the new entries;
+    blobs already in it are not downloaded again.
+    """
+    if format not in _FORMATS:
+        raise ValueError(f"format must be 'oci' or 'docker-archive', not {format!r}")
+    src_loc = parse_location(image, repository=all_tags)
+    make = functools.partial(PullResult, image=str(src_loc), path=str(path), format=format)
+    return _copy_locations(
+        get_client(client),
+        src_loc,
+        Location(format, path=str(path)),
+        all_tags=all_tags,
+        platform=platform,
+        progress=progress,
+        result=lambda _dst_label, **fields: make(**fields),
+    )
+
+
+def push(
+    path: str | os.PathLike[str],
+    image: str | Reference,
+    all_tags: bool = False,
+    *,
+    client: Client | None = None,
+    progress: bool | None = None,
+) -> PushResult:
+    """Upload from an OCI layout directory or docker-archive tarball to a registry.
+
+    The entry whose ref name equals the image's tag is pushed, or the only
+    entry when there is one. With ``all_tags=True`` ``image`` names a
+    repository and every tagged entry is pushed under its own tag.
+    """
+    dst_loc = parse_location(image, repository=all_tags, default_tag=None)
+    make = functools.partial(PushResult, path=str(path))
+    return _copy_locations(
+        get_client(client),
+        _local_location(path),
+        dst_loc,
+        all_tags=all_tags,
+        progress=progress,
+        result=lambda dst_label, **fields: make(image=dst_label, **fields),
+    )
+
+
+def _local_location(path: str | os.PathLike[str]) -> Location:
+    """A layout directory (with index.json) or a docker-archive file, for reading."""
+    p = Path(path)
+    if p.is_dir():
+        return Location("oci", path=str(p))
+    if p.is_file():
+        return Location("docker-archive", path=str(p))
+    raise NotFound(
+        f"{p} does not exist. Give an OCI layout directory (holding index.json) or a "
+        "docker-archive tarball (docker save -o image.tar, rk.pull(..., format='docker-archive'))."
+    )
+
+
+def copy_stores(
+    src: Store, dst: Store, *, client: Client | None = None, progress: bool | None = None
 ) -> CopyResult:
-    return CopyResult(
-        source=str(src_ref),
-        destination=str(dst_ref),
-        digest=plan.digest,
-        size=plan.size,
-        tags=tags,
+    """Every entry of ``src`` into ``dst`` under its tags (by digest when it has none).
+
+    For stores opened by the caller, e.g. images built into a ``MemoryStore``.
+    """
+    by_digest: dict[str, list[str]] = {}
+    for entry in src.entries():
+        tags = by_digest.setdefault(entry.digest, [])
+        tag = entry_tag(entry)
+        if tag:
+            tags.append(tag)
+    return _copy_tags(
+        get_client(client),
+        src,
+        dst,
+        list(by_digest.items()),
+        progress=progress,
+        result=lambda tag, **fields: CopyResult(
+            source=src.describe(), destination=dst.describe(tag), **fields
+        ),
+    )
+
+
+def _copy_locations(
+    c: Client,
+    src_loc: Location,
+    dst_loc: Location,
+    *,
+    all_tags: bool,
+    result: Callable[..., R],
+    platforms: Platforms = None,
+    platform: str | Platform | None = None,
+    progress: bool | None = None,
+) -> R:
+    """Open both ends, decide which tags move, and run the tag loop."""
+    archive = dst_loc.transport == "docker-archive"  # one platform per tag, no index
+    subset = _platform_list(platforms)
+    if archive and platform is None and subset is not None and len(subset) == 1:
+        platform, subset = subset[0], None
+    ref = dst_loc.reference
+    with (
+        open_store(src_loc, client=c) as src,
+        open_store(dst_loc, client=c, write=True, image=src_loc.reference) as dst,
+    ):
+        todo, expect = _todo(src, src_loc, dst_loc, all_tags)
+        return _copy_tags(
+            c,
+            src,
+            dst,
+            todo,
+            expect=expect,
+            platforms=subset,
+            platform=platform,
+            single_image=archive,
+            progress=progress,
+            result=lambda tag, **fields: result(
+                _label(dst_loc, all_tags, None if all_tags else tag),
+                registry=ref.registry if ref is not None else None,
+                name=ref.name if ref is not None else None,
+                **fields,
+            ),
+        )
+
+
+def _copy_tags(
+    c: Client,
+    src: Store,
+    dst: Store,
+    todo: Todo,
+    *,
+    result: Callable[..., R],
+    expect: str | None = None,
+    platforms: list[str | Platform] | None = None,
+    platform: str | Platform | None = None,
+    single_image: bool = False,
+    progress: bool | None = None,
+) -> R:
+    """The one tag loop: transfer each image under its tags, then report it all once."""
+    stats = TransferStats()
+    images: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    names: list[str] = []
+    plans: list[TransferPlan] = []
+    # Images go one after another; each one's blobs fan out over the pool.
+    for source_id, tags in todo:
+        plan = plan_transfer(
+            c, src, source_id, platforms=platforms, platform=platform, single_image=single_image
+        )
+        if expect is not None and expect != plan.digest:
+            raise DigestMismatch(
+                f"the destination names digest {expect} but the copied image is "
+                f"{plan.digest}; give the destination a tag instead"
+            )
+        stats.merge(run_transfer(c, plan, src, dst, tags, progress=progress))
+        images.update({tag: plan.digest for tag in tags or [source_id]})
+        sizes.update({b.digest: b.size for b in plan.blobs})
+        names += [p for p in plan.platforms if p not in names]
+        plans.append(plan)
+    digests = set(images.values())
+    written = [tag for _, tags in todo for tag in tags]
+    return result(
+        written[0] if written else None,
+        digest=digests.pop() if len(digests) == 1 else None,
+        size=sum(sizes.values()),
+        tags=written,
         bytes_copied=stats.bytes_copied,
         bytes_skipped=stats.bytes_skipped,
         bytes_mounted=stats.bytes_mounted,
-        platforms=plan.platforms,
-        digest_changed=plan.digest_changed,
-        source_digest=plan.source_digest,
-        media_type=plan.top.media_type,
-        registry=dst_ref.registry,
-        destination_name=dst_ref.name,
-        images={t: plan.digest for t in tags},
-    )
-
-
-def _copy_all(
-    c: Client,
-    src: str | Reference,
-    dst: str | Reference,
-    platforms: Platforms,
-    progress: bool | None,
-) -> CopyResult:
-    src_ref = src if isinstance(src, Reference) else parse_repository(src)
-    dst_ref = dst if isinstance(dst, Reference) else parse_repository(dst)
-    src_store = RegistryStore(c.registry(src_ref), src_ref.repository)
-    dst_store = RegistryStore(c.registry(dst_ref), dst_ref.repository)
-    tags = src_store.tags()
-    if not tags:
-        raise NotFound(f"{src_ref.name} has no tags to copy; check the repository name")
-    total = TransferStats()
-    images: dict[str, str] = {}
-    size = 0
-    seen_blobs: set[str] = set()
-    platform_names: list[str] = []
-    changed = False
-    # Tags go one after another; each tag's blobs fan out over the pool.
-    for tag in tags:
-        plan, stats = copy_image(
-            c, src_store, tag, dst_store, [tag], platforms=platforms, progress=progress
-        )
-        total.merge(stats)
-        images[tag] = plan.digest
-        size += sum(b.size for b in plan.blobs if b.digest not in seen_blobs)
-        seen_blobs.update(b.digest for b in plan.blobs)
-        platform_names += [p for p in plan.platforms if p not in platform_names]
-        changed = changed or plan.digest_changed
-    return CopyResult(
-        source=src_ref.name,
-        destination=dst_ref.name,
-        digest=None,
-        size=size,
-        tags=list(images),
-        bytes_copied=total.bytes_copied,
-        bytes_skipped=total.bytes_skipped,
-        bytes_mounted=total.bytes_mounted,
-        platforms=platform_names,
-        digest_changed=changed,
-        registry=dst_ref.registry,
-        destination_name=dst_ref.name,
+        platforms=names,
+        digest_changed=any(p.digest_changed for p in plans),
+        source_digest=plans[0].source_digest if len(plans) == 1 else None,
+        media_type=plans[0].top.media_type if len(plans) == 1 else None,
         images=images,
     )
+
+
+def _todo(
+    src: Store, src_loc: Location, dst_loc: Location, all_tags: bool
+) -> tuple[Todo, str | None]:
+    """What to copy under which tags, and the digest the destination insists on."""
+    if all_tags:
+        tags = src.tags()
+        if not tags:
+            raise NotFound(f"{src.describe()} has no tags to copy; check the repository name")
+        return [(tag, [tag]) for tag in tags], None
+    dst_tag, dst_digest = _wanted(dst_loc)
+    src_ref = src_loc.reference
+    if src_ref is not None:
+        source_id, src_tag = src_ref.identifier, src_ref.tag
+    elif src_loc.tag is not None:
+        source_id, src_tag = src_loc.tag, src_loc.tag
+    else:
+        entry, src_tag = _pick_entry(src, dst_tag, dst_digest)
+        source_id = entry.digest
+    tag = dst_tag or (None if dst_digest else src_tag)
+    return [(source_id, [tag] if tag else [])], None if tag else dst_digest
+
+
+def _wanted(loc: Location) -> tuple[str | None, str | None]:
+    if loc.reference is not None:
+        return loc.reference.tag, loc.reference.digest
+    return loc.tag, None
+
+
+def _pick_entry(src: Store, tag: str | None, digest: str | None) -> tuple[Descriptor, str]:
+    """The entry whose ref name is ``tag``, or the only one (a push by image name)."""
+    if digest is not None:
+        raise ValueError(
+            "push needs a tag to write, not a digest: use NAME:<tag> (the digest "
+            "follows from the content)"
+        )
+    entries = src.entries()
+    if tag is not None:
+        found = find_entry(entries, tag)
+        if found is not None:
+            return found, tag
+        if len(entries) == 1:
+            return entries[0], tag
+    elif len(entries) == 1:
+        return entries[0], entry_tag(entries[0]) or "latest"
+    have = ", ".join(t for t in (entry_tag(e) for e in entries) if t) or "no tagged entries"
+    want = f"tag {tag!r}" if tag else "a tag"
+    raise NotFound(
+        f"{src.describe()} holds {len(entries)} images and none matches {want} (it has: "
+        f"{have}). Name the entry with the image's tag, or use all_tags=True."
+    )
+
+
+def _label(loc: Location, all_tags: bool, tag: str | None = None) -> str:
+    """How a result names a location: the repository for all tags, else the image."""
+    ref = loc.reference
+    if ref is None:
+        return str(Location(loc.transport, loc.path, tag or loc.tag))
+    if all_tags:
+        return ref.name
+    if tag and ref.tag is None and ref.digest is None:
+        ref = ref.with_tag(tag)
+    return str(ref)
+
+
+def _platform_list(platforms: Platforms) -> list[str | Platform] | None:
+    if platforms is None:
+        return None
+    if isinstance(platforms, str | Platform):
+        return [platforms]
+    return list(platforms)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from .._client import Client, get_client
 from .._model import mediatypes as mt
+from .._model.digest import ChunkReader
 from .._model.manifest import Descriptor, Platform
 from .._model.reference import Reference
 from .._stores.base import Store
@@ -110,28 +111,6 @@ def _normalise(name: str) -> str:
     return "/".join(parts)
 
 
-class _ChunkReader(io.RawIOBase):
-    """A read-only file over an iterator of byte chunks (no seeking)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buffer = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._buffer:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._buffer = memoryview(chunk)
-        n = min(len(target), len(self._buffer))
-        target[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        return n
-
-
 class _GzipReader(io.RawIOBase):
     """Streaming gunzip over chunks; handles multi-member files like gzip(1)."""
 
@@ -193,12 +172,12 @@ def decompressed(chunks: Iterable[bytes], media_type: str) -> io.BufferedReader:
     if mt.is_zstd_layer(media_type) or magic.startswith(_ZSTD_MAGIC):
         import zstandard  # loaded only when a zstd layer turns up
 
-        raw = io.BufferedReader(_ChunkReader(stream), buffer_size=_TAR_BUFSIZE)
+        raw = io.BufferedReader(ChunkReader(stream), buffer_size=_TAR_BUFSIZE)
         reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
         return io.BufferedReader(reader, buffer_size=_TAR_BUFSIZE)
     if mt.is_gzip_layer(media_type) or magic.startswith(_GZIP_MAGIC):
         return io.BufferedReader(_GzipReader(stream), buffer_size=_TAR_BUFSIZE)
-    return io.BufferedReader(_ChunkReader(stream), buffer_size=_TAR_BUFSIZE)
+    return io.BufferedReader(ChunkReader(stream), buffer_size=_TAR_BUFSIZE)
 
 
 def tar_entries(stream: io.BufferedReader, layer: int, layer_digest: str) -> list[FileVersion]:

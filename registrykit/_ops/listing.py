@@ -34,11 +34,12 @@ from .._model.manifest import (
 )
 from .._model.platform import platform_matches, preferred_platform
 from .._model.reference import Reference, parse_repository
-from .._registry.api import MAX_MANIFEST_SIZE
+from .._registry.session import MAX_MANIFEST_SIZE
 from .._stores.archive import ArchiveReader
-from .._stores.base import RegistryStore, Store
+from .._stores.base import Store
 from .._stores.layout import LayoutStore
 from .._stores.open import Location, open_store, parse_location
+from .._stores.registry import RegistryStore
 from .progress import ProgressArg, bar
 
 __all__ = [

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .._model import units as _units
 from .._model.render import Summary as _Summary
 from .._model.render import Value
+from .._model.units import human_size
 
 __all__ = [
     "ApplyResult",
@@ -22,17 +22,7 @@ __all__ = [
     "PushResult",
     "SyncResult",
     "TagResult",
-    "human_size",
 ]
-
-
-def human_size(n: int | None) -> str:
-    """Bytes in decimal units, as docker and skopeo print them beside these results."""
-    return "unknown" if n is None else _units.human_size(n, si=True)
-
-
-def _short(digest: str | None) -> str:
-    return digest or "-"
 
 
 def _image_ref(name: str, tag: str | None, digest: str | None) -> str:
@@ -49,9 +39,68 @@ def _commands(name: str, tag: str | None, digest: str | None) -> list[tuple[str,
     ]
 
 
-@dataclass(frozen=True)
-class CopyResult(_Summary):
-    """A finished copy. ``digest`` is what the destination holds (None for all_tags).
+@dataclass(frozen=True, kw_only=True)
+class _Transferred(_Summary):
+    """What every copy, pull and push reports, under the same names.
+
+    ``digest`` is what the destination holds (None when several tags were
+    moved: ``images`` maps each tag to its digest); ``size`` counts each blob
+    once however many tags share it; ``bytes_copied`` moved, ``bytes_skipped``
+    were already there, ``bytes_mounted`` came from another repository of the
+    same registry without moving.
+    """
+
+    digest: str | None
+    size: int
+    tags: list[str]
+    bytes_copied: int = 0
+    bytes_skipped: int = 0
+    bytes_mounted: int = 0
+    platforms: list[str] = field(default_factory=list)
+    digest_changed: bool = False
+    source_digest: str | None = None
+    media_type: str | None = None
+    registry: str | None = None
+    name: str | None = None
+    images: dict[str, str] = field(default_factory=dict)
+
+    def _common_rows(self, moved: str) -> list[tuple[str, Value]]:
+        rows: list[tuple[str, Value]] = [("Size", human_size(self.size))]
+        if self.digest:
+            rows.append(("Digest", self.digest))
+        if self.digest_changed:
+            rows.append(
+                (
+                    "Note",
+                    f"the digest differs from the source's ({self.source_digest or '-'}) "
+                    "because only some platforms were copied",
+                )
+            )
+        if self.platforms:
+            rows.append(("Platforms", ", ".join(self.platforms)))
+        rows.append(
+            (
+                "Transferred",
+                f"{human_size(self.bytes_copied)} {moved}, {human_size(self.bytes_skipped)} "
+                f"already present, {human_size(self.bytes_mounted)} mounted",
+            )
+        )
+        return rows
+
+    def _tag_rows(self, label: str) -> list[tuple[str, Value]]:
+        if len(self.images) > 1:
+            return [(label, [f"{t}  {d}" for t, d in self.images.items()])]
+        return [(label, self.tags or ["(by digest)"])]
+
+    def _pull_commands(self) -> list[tuple[str, Value]]:
+        if not (self.name and self.registry):
+            return []
+        return _commands(self.name, self.tags[0] if self.tags else None, self.digest)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CopyResult(_Transferred):
+    """A finished copy from ``source`` to ``destination`` (any two locations).
 
     ``digest_changed`` is True when a platform subset made a new index (or one
     platform's manifest was taken), so the destination digest differs from
@@ -60,19 +109,11 @@ class CopyResult(_Summary):
 
     source: str
     destination: str
-    digest: str | None
-    size: int
-    tags: list[str]
-    bytes_copied: int
-    bytes_skipped: int
-    bytes_mounted: int
-    platforms: list[str] = field(default_factory=list)
-    digest_changed: bool = False
-    source_digest: str | None = None
-    media_type: str | None = None
-    registry: str | None = None
-    destination_name: str | None = None
-    images: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def image(self) -> str:
+        """The image as the destination now holds it."""
+        return self.destination
 
     def _title(self) -> str:
         return "✓ Image copied successfully"
@@ -84,50 +125,22 @@ class CopyResult(_Summary):
         ]
         if self.registry:
             rows.append(("Registry", self.registry))
-        rows.append(("Size", human_size(self.size)))
-        if self.digest:
-            rows.append(("Digest", self.digest))
-        if self.digest_changed:
-            rows.append(
-                (
-                    "Note",
-                    f"the digest differs from the source's ({_short(self.source_digest)}) "
-                    "because only some platforms were copied",
-                )
-            )
-        if self.platforms:
-            rows.append(("Platforms", ", ".join(self.platforms)))
-        rows.append(
-            (
-                "Transferred",
-                f"{human_size(self.bytes_copied)} copied, {human_size(self.bytes_skipped)} "
-                f"already present, {human_size(self.bytes_mounted)} mounted",
-            )
-        )
-        if self.images and len(self.images) > 1:
-            rows.append(("Tags copied", [f"{t}  {d}" for t, d in self.images.items()]))
-        else:
-            rows.append(("Tags copied", self.tags or ["(by digest)"]))
-        if self.destination_name and self.registry:
-            tag = self.tags[0] if self.tags else None
-            rows.extend(_commands(self.destination_name, tag, self.digest))
-        return rows
+        rows += self._common_rows("copied")
+        rows += self._tag_rows("Tags copied")
+        return rows + self._pull_commands()
 
 
-@dataclass(frozen=True)
-class PushResult(_Summary):
-    """A layout or archive pushed to a registry."""
+@dataclass(frozen=True, kw_only=True)
+class _OnDisk(_Transferred):
+    """A transfer between ``image`` in a registry and a layout or archive at ``path``."""
 
     image: str
     path: str
-    digest: str | None
-    size: int
-    tags: list[str]
-    bytes_copied: int = 0
-    bytes_skipped: int = 0
-    registry: str | None = None
-    name: str | None = None
-    images: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushResult(_OnDisk):
+    """A layout or archive at ``path`` pushed to ``image`` in a registry."""
 
     def _title(self) -> str:
         return "✓ Image pushed successfully"
@@ -137,36 +150,17 @@ class PushResult(_Summary):
             ("Image", self.image),
             ("Registry", self.registry or "-"),
             ("From", self.path),
-            ("Size", human_size(self.size)),
         ]
-        if self.digest:
-            rows.append(("Digest", self.digest))
-        rows.append(
-            (
-                "Transferred",
-                f"{human_size(self.bytes_copied)} uploaded, "
-                f"{human_size(self.bytes_skipped)} already present",
-            )
-        )
-        rows.append(("Tags pushed", self.tags or ["(by digest)"]))
-        if self.name:
-            rows.extend(_commands(self.name, self.tags[0] if self.tags else None, self.digest))
-        return rows
+        rows += self._common_rows("uploaded")
+        rows += self._tag_rows("Tags pushed")
+        return rows + self._pull_commands()
 
 
-@dataclass(frozen=True)
-class PullResult(_Summary):
-    """An image pulled into an OCI layout directory or a docker-archive tarball."""
+@dataclass(frozen=True, kw_only=True)
+class PullResult(_OnDisk):
+    """``image`` pulled into an OCI layout directory or a docker-archive tarball at ``path``."""
 
-    image: str
-    path: str
-    digest: str | None
-    size: int
-    tags: list[str]
     format: str = "oci"
-    platforms: list[str] = field(default_factory=list)
-    bytes_copied: int = 0
-    bytes_skipped: int = 0
 
     def _title(self) -> str:
         return "✓ Image pulled successfully"
@@ -177,20 +171,9 @@ class PullResult(_Summary):
         rows: list[tuple[str, Value]] = [
             ("Image", self.image),
             ("Path", f"{self.path} ({self.format})"),
-            ("Size", human_size(self.size)),
         ]
-        if self.digest:
-            rows.append(("Digest", self.digest))
-        if self.platforms:
-            rows.append(("Platforms", ", ".join(self.platforms)))
-        rows.append(
-            (
-                "Transferred",
-                f"{human_size(self.bytes_copied)} downloaded, "
-                f"{human_size(self.bytes_skipped)} already in {self.path}",
-            )
-        )
-        rows.append(("Tags", self.tags or ["(by digest)"]))
+        rows += self._common_rows("downloaded")
+        rows += self._tag_rows("Tags")
         if self.format == "docker-archive":
             rows.append(("Load", (f"docker load -i {self.path}", f"podman load -i {self.path}")))
         verify = f"skopeo inspect {transport}:{self.path}{':' + tag if tag else ''}"
@@ -198,43 +181,43 @@ class PullResult(_Summary):
         return rows
 
 
-@dataclass(frozen=True)
-class TagResult(_Summary):
-    """New tags pointing at an existing manifest (same digest)."""
+@dataclass(frozen=True, kw_only=True)
+class _InRegistry(_Summary):
+    """A result about one manifest (``digest``) of a registry and its ``tags``."""
 
     image: str
     digest: str
     tags: list[str]
     registry: str | None = None
+
+    def _head_rows(self) -> list[tuple[str, Value]]:
+        return [("Image", self.image), ("Registry", self.registry or "-"), ("Digest", self.digest)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagResult(_InRegistry):
+    """New tags pointing at an existing manifest (same digest)."""
+
     name: str | None = None
 
     def _title(self) -> str:
         return "✓ Image tagged successfully"
 
     def _rows(self) -> list[tuple[str, Value]]:
-        rows: list[tuple[str, Value]] = [
-            ("Image", self.image),
-            ("Registry", self.registry or "-"),
-            ("Digest", self.digest),
-            ("Tags written", self.tags),
-        ]
+        rows = [*self._head_rows(), ("Tags written", self.tags)]
         if self.name and self.tags:
             rows.extend(_commands(self.name, self.tags[0], self.digest))
         return rows
 
 
-@dataclass(frozen=True)
-class DeleteResult(_Summary):
+@dataclass(frozen=True, kw_only=True)
+class DeleteResult(_InRegistry):
     """A delete (or its dry run). ``tags`` are every tag that shared the digest."""
 
-    image: str
-    digest: str
-    tags: list[str]
     dry_run: bool
     deleted: bool
     referrers: list[str] = field(default_factory=list)
     untag_only: bool = False
-    registry: str | None = None
     method: str = "registry API"
     removed_tags: list[str] = field(default_factory=list)
 
@@ -245,10 +228,8 @@ class DeleteResult(_Summary):
 
     def _rows(self) -> list[tuple[str, Value]]:
         verb = "that would be removed" if self.dry_run else "removed"
-        rows: list[tuple[str, Value]] = [
-            ("Image", self.image),
-            ("Registry", self.registry or "-"),
-            ("Digest", self.digest),
+        rows = [
+            *self._head_rows(),
             ("Tags sharing this digest", self.tags or ["(none)"]),
             (f"Tags {verb}", self.removed_tags or ["(none)"]),
         ]
@@ -275,21 +256,16 @@ class SyncResult(_Summary):
     copied: list[CopyResult]
     unchanged: list[str]
 
-    @property
-    def tags(self) -> list[str]:
-        return [t for r in self.copied for t in r.tags]
+    # The copies' totals, under the names every transfer result uses.
+    tags: list[str] = field(init=False)
+    bytes_copied: int = field(init=False)
+    bytes_skipped: int = field(init=False)
+    bytes_mounted: int = field(init=False)
 
-    @property
-    def bytes_copied(self) -> int:
-        return sum(r.bytes_copied for r in self.copied)
-
-    @property
-    def bytes_skipped(self) -> int:
-        return sum(r.bytes_skipped for r in self.copied)
-
-    @property
-    def bytes_mounted(self) -> int:
-        return sum(r.bytes_mounted for r in self.copied)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", [t for r in self.copied for t in r.tags])
+        for name in ("bytes_copied", "bytes_skipped", "bytes_mounted"):
+            object.__setattr__(self, name, sum(getattr(r, name) for r in self.copied))
 
     def _title(self) -> str:
         return "✓ Repository synced"

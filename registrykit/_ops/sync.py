@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .._client import Client, get_client
 from .._model.reference import Reference, parse_repository
-from .._stores.base import RegistryStore
+from .._stores.registry import RegistryStore
 from .copy import copy
 from .results import CopyResult, SyncResult
 
@@ -86,8 +86,8 @@ def sync(
     src_repository: str | Reference,
     dst_repository: str | Reference,
     tags: TagFilter = None,
-    client: Client | None = None,
     *,
+    client: Client | None = None,
     progress: bool | None = None,
 ) -> SyncResult:
     """Copy the tags whose digests differ (or are missing) at the destination."""

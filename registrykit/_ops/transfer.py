@@ -28,6 +28,7 @@ from typing import Any
 
 from .._client import Client
 from .._model import mediatypes as mt
+from .._model.digest import compute_digest
 from .._model.errors import (
     NotFound,
     RateLimited,
@@ -35,7 +36,7 @@ from .._model.errors import (
     RegistryUnavailable,
     Unsupported,
 )
-from .._model.manifest import Descriptor, Index, Manifest, Platform, compute_digest, parse_manifest
+from .._model.manifest import Descriptor, Index, Manifest, Platform, parse_manifest
 from .._model.platform import preferred_platform
 from .._stores.base import BlobOpener, Store
 from .._transport.retry import RetryPolicy
@@ -272,7 +273,7 @@ def run_transfer(
         for child in plan.children:
             dst.manifest_put(child.digest, child.raw, child.media_type)
         for tag in tags or [plan.top.digest]:
-            dst.manifest_put(tag, plan.top.raw, plan.top.media_type)
+            dst.manifest_put(tag, plan.top.raw, plan.top.media_type, top=True)
     finally:
         bar.close()
     return stats

@@ -36,23 +36,21 @@ import os
 import tarfile
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from .._model import digest as dg
 from .._model import mediatypes as mt
-from .._model.errors import DigestMismatch, NotFound, RegistryKitError, Unsupported
-from .._model.manifest import Descriptor, compute_digest, verify_digest
-from .._registry.api import CHUNK_SIZE, _declared_type
-from .base import BlobOpener, Store
-from .layout import REF_NAME, entry_tag, find_entry, is_digest
+from .._model.errors import NotFound, RegistryKitError, Unsupported
+from .._model.manifest import Descriptor
+from .._model.reference import Reference
+from .base import BlobOpener, Closing, Store, entry_tag, find_entry, not_found
 
 __all__ = ["ArchiveReader", "ArchiveWriter"]
 
 DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar"
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def _member_name(digest: str) -> str:
@@ -68,52 +66,10 @@ def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
-class _ChunkReader(io.RawIOBase):
-    """A file-like view of a chunk iterator, hashing what passes through."""
-
-    def __init__(self, chunks: Iterable[bytes], algorithm: str) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = b""
-        self._pos = 0
-        self.hasher = hashlib.new(algorithm)
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        # tarfile wants exactly ``size`` bytes per read (a short read means the
-        # source ended early), so reads span chunk boundaries.
-        parts: list[bytes] = []
-        need = size if size >= 0 else 1 << 62
-        while need > 0:
-            if self._pos >= len(self._buffer):
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._buffer, self._pos = chunk, 0
-                continue
-            part = self._buffer[self._pos : self._pos + need]
-            self._pos += len(part)
-            need -= len(part)
-            parts.append(part)
-        data = b"".join(parts)
-        self.hasher.update(data)
-        self.count += len(data)
-        return data
-
-    def drain(self) -> None:
-        """Pull the source to its end, so its own digest check runs; extra bytes count."""
-        for chunk in self._chunks:
-            self.count += len(chunk)
-
-
-class ArchiveWriter:
+class ArchiveWriter(Closing):
     """A docker-archive being written; ``close()`` finishes it, ``abort()`` drops it."""
 
-    def __init__(
-        self, path: str | os.PathLike[str], *, familiar_names: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, image: Reference | None = None) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise ValueError(
@@ -127,13 +83,13 @@ class ArchiveWriter:
         self._tmp = Path(tmp)
         self._file: IO[bytes] = os.fdopen(fd, "w+b")
         self._tar = tarfile.TarFile(
-            fileobj=self._file, mode="w", format=tarfile.PAX_FORMAT, copybufsize=CHUNK_SIZE
+            fileobj=self._file, mode="w", format=tarfile.PAX_FORMAT, copybufsize=dg.CHUNK_SIZE
         )
         self._lock = threading.Lock()
         self._blobs: dict[str, int] = {}
         self._manifests: dict[str, tuple[bytes, str]] = {}
         self._tags: dict[str, str] = {}  # RepoTag -> manifest digest
-        self.names = familiar_names or {}
+        self.image = image  # names the RepoTags: docker load shows them
         self._closed = False
 
     def __repr__(self) -> str:
@@ -145,7 +101,7 @@ class ArchiveWriter:
     # -- manifests -----------------------------------------------------------------
 
     def manifest_get(self, ref: str) -> tuple[bytes, str, str]:
-        digest = ref if is_digest(ref) else self._tags.get(ref)
+        digest = ref if dg.is_digest(ref) else self._tags.get(ref)
         if digest is None or digest not in self._manifests:
             raise NotFound(f"{ref} is not in {self.path}")
         raw, media_type = self._manifests[digest]
@@ -158,21 +114,30 @@ class ArchiveWriter:
             return None
         return Descriptor(media_type, digest, len(raw))
 
-    def manifest_put(self, ref: str, raw: bytes, media_type: str) -> str:
-        digest = compute_digest(raw)
-        if mt.is_index(media_type) and not is_digest(ref):
+    def manifest_put(self, ref: str, raw: bytes, media_type: str, *, top: bool = False) -> str:
+        digest = dg.compute_digest(raw)
+        if mt.is_index(media_type) and not dg.is_digest(ref):
             raise Unsupported(
                 "a docker-archive holds one platform per tag (docker load has no index); "
                 "pass platform='linux/amd64' (or another), or use format='oci' to keep the index"
             )
         with self._lock:
             self._manifests[digest] = (raw, media_type)
-            if not is_digest(ref):
-                self._tags[self.names.get(ref, ref)] = digest
+            if not dg.is_digest(ref):
+                name = self.image.with_tag(ref).familiar if self.image else ref
+                self._tags[name] = digest
         return digest
 
     def tags(self) -> list[str]:
         return list(self._tags)
+
+    def entries(self) -> list[Descriptor]:
+        found: list[Descriptor] = []
+        for name, digest in self._tags.items():
+            raw, media_type = self._manifests[digest]
+            annotations = {mt.REF_NAME: _tag_of(name)}
+            found.append(Descriptor(media_type, digest, len(raw), annotations=annotations))
+        return found
 
     # -- blobs ---------------------------------------------------------------------
 
@@ -190,25 +155,30 @@ class ArchiveWriter:
             start = self._file.tell()
             offset = self._tar.offset
             try:
+                info = _tarinfo(_member_name(digest), size)
+                header = info.tobuf(self._tar.format, self._tar.encoding, self._tar.errors)
+                self._file.write(header)
                 with opener() as chunks:
-                    reader = _ChunkReader(chunks, digest.split(":", 1)[0])
-                    self._tar.addfile(_tarinfo(_member_name(digest), size), reader)
-                    reader.drain()
-                actual = f"{digest.split(':', 1)[0]}:{reader.hasher.hexdigest()}"
-                if actual != digest or reader.count != size:
-                    raise DigestMismatch(
-                        f"blob {digest[:19]}… arrived as {reader.count} bytes hashing to {actual} "
-                        f"(expected {size}); it was not written into {self.path}. Retry the pull."
+                    dg.write_verified(
+                        chunks,
+                        self._file.write,
+                        digest,
+                        size,
+                        f"blob {digest[:19]}… for {self.path}",
                     )
+                blocks, remainder = divmod(size, tarfile.BLOCKSIZE)
+                if remainder:
+                    self._file.write(tarfile.NUL * (tarfile.BLOCKSIZE - remainder))
+                    blocks += 1
+                # What TarFile.addfile does after a member, done here because the
+                # data is pushed through the verifying writer rather than pulled.
+                self._tar.offset = offset + len(header) + blocks * tarfile.BLOCKSIZE
+                self._tar.members.append(info)  # type: ignore[attr-defined]
             except BaseException:
                 # Cut the partial member back out: the archive never holds bad bytes.
                 self._file.seek(start)
                 self._file.truncate()
                 self._tar.offset = offset
-                # A fully written but mismatching member is already listed; unlist it.
-                members: list[tarfile.TarInfo] = self._tar.members  # type: ignore[attr-defined]
-                if members and members[-1].name == _member_name(digest):
-                    members.pop()
                 raise
             self._blobs[digest] = size
 
@@ -250,7 +220,9 @@ class ArchiveWriter:
                 )
                 for name in names or [""]:
                     annotations = (
-                        {"io.containerd.image.name": name, REF_NAME: _tag_of(name)} if name else {}
+                        {"io.containerd.image.name": name, mt.REF_NAME: _tag_of(name)}
+                        if name
+                        else {}
                     )
                     index.append(
                         Descriptor(media_type, digest, len(raw), annotations=annotations).to_json()
@@ -290,7 +262,7 @@ def _tag_of(name: str) -> str:
     return tail.rsplit(":", 1)[1] if ":" in tail else name
 
 
-class ArchiveReader:
+class ArchiveReader(Closing):
     """A docker-archive tarball read in place (members are streamed, not extracted)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -351,7 +323,7 @@ class ArchiveReader:
         entries: list[Descriptor] = []
         for item in json.loads(self._read_member("manifest.json")):
             config = self._read_member(item["Config"])
-            config_digest = compute_digest(config)
+            config_digest = dg.compute_digest(config)
             self._blob_paths[config_digest] = item["Config"]
             config_type = mt.DOCKER_CONFIG
             layers = [self._describe_layer(name) for name in item.get("Layers") or ()]
@@ -371,11 +343,11 @@ class ArchiveReader:
                 },
                 separators=(",", ":"),
             ).encode()
-            digest = compute_digest(raw)
+            digest = dg.compute_digest(raw)
             self._synth[digest] = (raw, manifest_type)
             for name in item.get("RepoTags") or [None]:
                 annotations = (
-                    {REF_NAME: _tag_of(name), "io.containerd.image.name": name} if name else {}
+                    {mt.REF_NAME: _tag_of(name), "io.containerd.image.name": name} if name else {}
                 )
                 entries.append(Descriptor(manifest_type, digest, len(raw), annotations=annotations))
         return entries
@@ -391,12 +363,10 @@ class ArchiveReader:
             size += len(chunk)
         digest = f"sha256:{hasher.hexdigest()}"
         self._blob_paths[digest] = name
-        if head.startswith(_GZIP_MAGIC):
-            media_type = mt.DOCKER_LAYER_GZIP
-        elif head.startswith(_ZSTD_MAGIC):
-            media_type = mt.OCI_LAYER_ZSTD
-        else:
-            media_type = DOCKER_LAYER_TAR
+        compression = mt.compression_of(head)
+        media_type = {"gzip": mt.DOCKER_LAYER_GZIP, "zstd": mt.OCI_LAYER_ZSTD}.get(
+            compression or "", DOCKER_LAYER_TAR
+        )
         return {"mediaType": media_type, "size": size, "digest": digest}
 
     def _stream_member(self, name: str) -> Iterator[bytes]:
@@ -409,7 +379,7 @@ class ArchiveReader:
                 handle.seek(member.offset_data)
                 left = member.size
                 while left > 0:
-                    chunk = handle.read(min(CHUNK_SIZE, left))
+                    chunk = handle.read(min(dg.CHUNK_SIZE, left))
                     if not chunk:
                         raise RegistryKitError(f"{self.path} is truncated inside {name}")
                     left -= len(chunk)
@@ -418,7 +388,7 @@ class ArchiveReader:
         with self._lock:
             stream = self._tar.extractfile(member)
             assert stream is not None
-            while chunk := stream.read(CHUNK_SIZE):
+            while chunk := stream.read(dg.CHUNK_SIZE):
                 yield chunk
 
     # -- Store ---------------------------------------------------------------------
@@ -431,37 +401,36 @@ class ArchiveReader:
 
     def manifest_head(self, ref: str) -> Descriptor | None:
         entry = find_entry(self._entries, ref)
-        if entry is None and not is_digest(ref):
+        if entry is None and not dg.is_digest(ref):
             entry = next(
                 (e for e in self._entries if e.annotations.get("io.containerd.image.name") == ref),
                 None,
             )
         if entry is not None:
             return entry
-        if is_digest(ref) and (ref in self._synth or _member_name(ref) in self._members):
+        if dg.is_digest(ref) and (ref in self._synth or _member_name(ref) in self._members):
             raw, media_type, _ = self.manifest_get(ref)
             return Descriptor(media_type, ref, len(raw))
         return None
 
     def manifest_get(self, ref: str) -> tuple[bytes, str, str]:
-        entry = find_entry(self._entries, ref) if not is_digest(ref) else None
-        if entry is None and not is_digest(ref):
+        entry = find_entry(self._entries, ref) if not dg.is_digest(ref) else None
+        if entry is None and not dg.is_digest(ref):
             entry = self.manifest_head(ref)
         digest = entry.digest if entry is not None else ref
-        if not is_digest(digest):
-            have = ", ".join(self.tags()) or "no tagged images"
-            raise NotFound(f"{ref!r} is not in {self.path} (it has: {have})")
+        if not dg.is_digest(digest):
+            raise not_found(self, ref)
         if digest in self._synth:
             raw, media_type = self._synth[digest]
             return raw, media_type, digest
         raw = self._read_member(_member_name(digest))
-        verify_digest(raw, digest, f"manifest {digest} in {self.path}")
+        dg.verify_digest(raw, digest, f"manifest {digest} in {self.path}")
         media_type = (
-            entry.media_type if entry is not None and entry.media_type else _declared_type(raw)
+            entry.media_type if entry is not None and entry.media_type else mt.sniff_media_type(raw)
         )
         return raw, media_type, digest
 
-    def manifest_put(self, ref: str, raw: bytes, media_type: str) -> str:
+    def manifest_put(self, ref: str, raw: bytes, media_type: str, *, top: bool = False) -> str:
         raise Unsupported(f"{self.path} is opened for reading; pull into a new archive instead")
 
     def blob_exists(self, digest: str) -> bool:
@@ -473,23 +442,11 @@ class ArchiveReader:
     @contextmanager
     def _open(self, digest: str) -> Iterator[Iterator[bytes]]:
         name = self._blob_paths.get(digest, _member_name(digest))
-        yield _verified(self._stream_member(name), digest, f"blob {digest[:19]}… in {self.path}")
+        what = f"blob {digest[:19]}… in {self.path}"
+        yield dg.verified_chunks(self._stream_member(name), digest, what, "The archive is damaged.")
 
     def blob_put(self, digest: str, size: int, opener: BlobOpener) -> None:
         raise Unsupported(f"{self.path} is opened for reading")
 
     def blob_mount(self, digest: str, from_store: Store) -> bool:
         return False
-
-
-def _verified(chunks: Iterator[bytes], digest: str, what: str) -> Iterator[bytes]:
-    algorithm = digest.split(":", 1)[0]
-    hasher = hashlib.new(algorithm)
-    for chunk in chunks:
-        hasher.update(chunk)
-        yield chunk
-    actual = f"{algorithm}:{hasher.hexdigest()}"
-    if actual != digest:
-        raise DigestMismatch(
-            f"{what} does not match its digest (got {actual}); the archive is damaged"
-        )

@@ -1,28 +1,29 @@
 """The Store protocol: where images live, seen as manifests and blobs.
 
-A copy, a pull and a push are one algorithm (``_transfer``) over two stores,
-as regclient's ``scheme`` and go-containerregistry's ``remote``/``layout``
-packages do. This module defines the protocol and the registry backend;
-``_layout`` (OCI image layout directory) and ``_archive`` (docker-archive
-tarball) hold the disk backends.
+A copy, a pull and a push are one algorithm (``_ops.transfer``) over two
+stores, as regclient's ``scheme`` and go-containerregistry's
+``remote``/``layout`` packages do. The backends: ``registry`` (one
+repository of a registry), ``layout`` (OCI image layout directory),
+``archive`` (docker-archive tarball) and ``memory`` (images built in Python).
 
 Every store verifies what it hands out: ``manifest_get`` checks the manifest
 bytes against their digest and ``blob_open`` yields chunks whose digest is
 checked after the last one, raising ``DigestMismatch`` before the consumer can
-treat the data as complete.
+treat the data as complete. Stores are context managers: leaving the block
+finishes what was written (``close``), or drops it after an error (``abort``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
+from .._model import mediatypes as mt
 from .._model.errors import NotFound
 from .._model.manifest import Descriptor
-from .._registry.api import RegistryClient
 
-__all__ = ["BlobOpener", "RegistryStore", "Store"]
+__all__ = ["BlobOpener", "Closing", "Store", "entry_tag", "find_entry", "not_found", "tagged"]
 
 # What blob_put reads from: a callable that opens a fresh stream of chunks, so
 # an upload that must restart (chunked fallback) can read the source again.
@@ -45,8 +46,13 @@ class Store(Protocol):
         """The manifest's descriptor, or None when the tag or digest is absent."""
         ...
 
-    def manifest_put(self, ref: str, raw: bytes, media_type: str) -> str:
-        """Store manifest bytes under a tag or digest; returns the digest."""
+    def manifest_put(self, ref: str, raw: bytes, media_type: str, *, top: bool = False) -> str:
+        """Store manifest bytes under a tag or digest; returns the digest.
+
+        ``top=True`` marks the image itself (not one platform of an index):
+        a store that lists its images (a layout's index.json) lists it, even
+        when ``ref`` is a digest.
+        """
         ...
 
     def blob_exists(self, digest: str) -> bool: ...
@@ -65,66 +71,84 @@ class Store(Protocol):
 
     def tags(self) -> list[str]: ...
 
+    def entries(self) -> list[Descriptor]:
+        """The images the store names; a tag, if any, is the ``REF_NAME`` annotation."""
+        ...
 
-class RegistryStore:
-    """One repository of a registry, through its ``RegistryClient``."""
+    def close(self) -> None:
+        """Finish what was written and release files or handles."""
+        ...
 
-    def __init__(self, registry: RegistryClient, repository: str) -> None:
-        self.registry = registry
-        self.repository = repository
+    def __enter__(self) -> Self: ...
 
-    def __repr__(self) -> str:
-        return f"RegistryStore({self.registry.host}/{self.repository})"
+    def __exit__(self, *exc_info: object) -> None: ...
 
-    @property
-    def host(self) -> str:
-        return self.registry.host
 
-    def describe(self, ref: str | None = None) -> str:
-        name = f"{self.registry.host}/{self.repository}"
-        if ref is None:
-            return name
-        return f"{name}{'@' if ':' in ref else ':'}{ref}"
+class Closing:
+    """``with store:`` closes it, or aborts it when the block raised."""
 
-    def manifest_get(self, ref: str) -> tuple[bytes, str, str]:
-        return self.registry.manifest_bytes(self.repository, ref)
+    def close(self) -> None:
+        """Nothing to finish or release."""
 
-    def manifest_head(self, ref: str) -> Descriptor | None:
-        return self.registry.head_manifest(self.repository, ref)
+    def abort(self) -> None:
+        """Drop what an unfinished write left; by default the same as ``close``."""
+        self.close()
 
-    def manifest_put(self, ref: str, raw: bytes, media_type: str) -> str:
-        return self.registry.put_manifest(self.repository, ref, raw, media_type)
+    def __enter__(self) -> Self:
+        return self
 
-    def manifest_delete(self, digest: str) -> None:
-        self.registry.delete_manifest(self.repository, digest)
+    def __exit__(self, *exc_info: object) -> None:
+        # exc_info is (type, value, traceback): all None when the block ended normally.
+        if exc_info[0] is None:
+            self.close()
+        else:
+            self.abort()
 
-    def blob_exists(self, digest: str) -> bool:
-        return self.registry.blob_size(self.repository, digest) is not None
 
-    def blob_open(self, digest: str) -> AbstractContextManager[Iterator[bytes]]:
-        return self.registry.open_blob(self.repository, digest)
+def not_found(store: Store, ref: str) -> NotFound:
+    """The error for a tag or digest ``store`` lacks, listing the tags it has."""
+    have = ", ".join(store.tags()) or "no tagged images"
+    return NotFound(f"{ref!r} is not in {store.describe()} (it has: {have})")
 
-    def blob_put(self, digest: str, size: int, opener: BlobOpener) -> None:
-        # The registry verifies the digest given in the final PUT and refuses a
-        # mismatch, so nothing unverified becomes visible under that digest.
-        self.registry.upload_blob(self.repository, digest, size, opener)
 
-    def blob_mount(self, digest: str, from_store: Store) -> bool:
-        if not self.can_mount_from(from_store):
-            return False
-        assert isinstance(from_store, RegistryStore)
-        return self.registry.mount_blob(self.repository, digest, from_store.repository)
+def find_entry(entries: Iterable[Descriptor], ref: str) -> Descriptor | None:
+    """The entry a tag or digest names.
 
-    def can_mount_from(self, other: Store) -> bool:
-        """Mounting works only between repositories of the same registry."""
-        return (
-            isinstance(other, RegistryStore)
-            and other.registry.base_url == self.registry.base_url
-            and other.repository != self.repository
-        )
+    skopeo names entries by the bare tag (``1.0``); containerd and buildkit
+    by the full reference (``docker.io/library/nginx:1.0``): both match a tag.
+    """
+    entries = list(entries)
+    if ":" in ref and not ref.startswith(":"):
+        return next((e for e in entries if e.digest == ref), None)
+    for entry in entries:
+        if entry.annotations.get(mt.REF_NAME) == ref:
+            return entry
+    for entry in entries:
+        name = entry.annotations.get(mt.REF_NAME, "")
+        if name.endswith(f":{ref}") and "/" in name:
+            return entry
+    return None
 
-    def tags(self) -> list[str]:
-        try:
-            return self.registry.tags(self.repository)
-        except NotFound:
-            return []  # a repository nobody pushed to yet has no tags
+
+def entry_tag(entry: Descriptor) -> str | None:
+    """The tag an entry names (the part after the last ':' of a full name)."""
+    name = entry.annotations.get(mt.REF_NAME)
+    if not name:
+        return None
+    if "/" in name and ":" in name.rsplit("/", 1)[1]:
+        return name.rsplit(":", 1)[1]
+    return name
+
+
+def tagged(descriptor: Descriptor, tag: str | None) -> Descriptor:
+    """``descriptor`` named by ``tag`` (the ``REF_NAME`` annotation), other annotations kept."""
+    annotations = dict(descriptor.annotations)
+    if tag:
+        annotations[mt.REF_NAME] = tag
+    return Descriptor(
+        descriptor.media_type,
+        descriptor.digest,
+        descriptor.size,
+        platform=descriptor.platform,
+        annotations=annotations,
+    )

@@ -17,61 +17,33 @@ Two rules keep the directory trustworthy after a crash or a bad download:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
 
 from .._model import mediatypes as mt
+from .._model.digest import (
+    CHUNK_SIZE,
+    compute_digest,
+    is_digest,
+    verified_chunks,
+    verify_digest,
+    write_verified,
+)
 from .._model.errors import DigestMismatch, NotFound, RegistryKitError
-from .._model.manifest import Descriptor, verify_digest
-from .._registry.api import CHUNK_SIZE, _declared_type
-from .base import BlobOpener, Store
+from .._model.manifest import Descriptor
+from .base import BlobOpener, Closing, Store, entry_tag, find_entry, not_found, tagged
 
-__all__ = ["REF_NAME", "LayoutStore", "find_entry", "is_digest"]
+__all__ = ["LayoutStore"]
 
-REF_NAME = "org.opencontainers.image.ref.name"
 _LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
 
 
-def is_digest(ref: str) -> bool:
-    return ":" in ref and not ref.startswith(":")
-
-
-def find_entry(entries: Sequence[Descriptor], ref: str) -> Descriptor | None:
-    """The index entry a tag or digest names.
-
-    skopeo names entries by the bare tag (``1.0``); containerd and buildkit
-    by the full reference (``docker.io/library/nginx:1.0``): both match a tag.
-    """
-    if is_digest(ref):
-        return next((e for e in entries if e.digest == ref), None)
-    for entry in entries:
-        if entry.annotations.get(REF_NAME) == ref:
-            return entry
-    for entry in entries:
-        name = entry.annotations.get(REF_NAME, "")
-        if name.endswith(f":{ref}") and "/" in name:
-            return entry
-    return None
-
-
-def entry_tag(entry: Descriptor) -> str | None:
-    """The tag an index entry names (the part after the last ':' of a full name)."""
-    name = entry.annotations.get(REF_NAME)
-    if not name:
-        return None
-    if "/" in name and ":" in name.rsplit("/", 1)[1]:
-        return name.rsplit(":", 1)[1]
-    return name
-
-
-class LayoutStore:
+class LayoutStore(Closing):
     """An OCI image layout directory. ``create=True`` makes one when missing."""
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = False) -> None:
@@ -123,14 +95,13 @@ class LayoutStore:
             return entry
         if is_digest(ref) and self.blob_exists(ref):
             raw = self._blob_path(ref).read_bytes()
-            return Descriptor(_declared_type(raw), ref, len(raw))
+            return Descriptor(mt.sniff_media_type(raw), ref, len(raw))
         return None
 
     def manifest_get(self, ref: str) -> tuple[bytes, str, str]:
         entry = self.manifest_head(ref)
         if entry is None:
-            have = ", ".join(self.tags()) or "no tagged entries"
-            raise NotFound(f"{ref!r} is not in the layout {self.path} (it has: {have})")
+            raise not_found(self, ref)
         try:
             raw = self._blob_path(entry.digest).read_bytes()
         except FileNotFoundError:
@@ -139,47 +110,36 @@ class LayoutStore:
                 "the layout is incomplete, pull it again"
             ) from None
         verify_digest(raw, entry.digest, f"manifest {entry.digest} in {self.path}")
-        return raw, entry.media_type or _declared_type(raw), entry.digest
+        return raw, entry.media_type or mt.sniff_media_type(raw), entry.digest
 
     def manifest_put(
         self,
         ref: str,
         raw: bytes,
         media_type: str,
-        annotations: Mapping[str, str] | None = None,
+        *,
+        top: bool = False,
     ) -> str:
-        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        digest = compute_digest(raw)
         if is_digest(ref) and ref != digest:
             raise DigestMismatch(f"manifest bytes hash to {digest}, not {ref}")
         self._put_bytes(digest, raw)
-        if not is_digest(ref):
-            self.add_entry(Descriptor(media_type, digest, len(raw)), ref, annotations)
+        if top or not is_digest(ref):
+            # Pulled by digest: listed unnamed, so a push can find it.
+            tag = None if is_digest(ref) else ref
+            self.add_entry(Descriptor(media_type, digest, len(raw)), tag)
         return digest
 
-    def add_entry(
-        self,
-        descriptor: Descriptor,
-        tag: str | None,
-        annotations: Mapping[str, str] | None = None,
-    ) -> None:
+    def add_entry(self, descriptor: Descriptor, tag: str | None) -> None:
         """Name ``descriptor`` in index.json (replacing the entry of the same tag)."""
-        merged = dict(annotations or {})
-        if tag:
-            merged[REF_NAME] = tag
-        entry = Descriptor(
-            descriptor.media_type,
-            descriptor.digest,
-            descriptor.size,
-            platform=descriptor.platform,
-            annotations=merged,
-        )
+        entry = tagged(descriptor, tag)
         with self._lock:
             kept = [
                 e
                 for e in self.entries()
                 if not (
-                    (tag and e.annotations.get(REF_NAME) == tag)
-                    or (not tag and not e.annotations.get(REF_NAME) and e.digest == entry.digest)
+                    (tag and e.annotations.get(mt.REF_NAME) == tag)
+                    or (not tag and not e.annotations.get(mt.REF_NAME) and e.digest == entry.digest)
                 )
             ]
             self._write_index([*kept, entry])
@@ -207,28 +167,22 @@ class LayoutStore:
         except FileNotFoundError:
             raise NotFound(f"blob {digest} is not in the layout {self.path}") from None
         with handle:
-            yield _verified_file(handle, digest, f"blob {digest[:19]}… in {self.path}")
+            yield verified_chunks(
+                iter(lambda: handle.read(CHUNK_SIZE), b""),
+                digest,
+                f"blob {digest[:19]}… in {self.path}",
+                "The file is damaged; pull the image into the layout again.",
+            )
 
     def blob_put(self, digest: str, size: int, opener: BlobOpener) -> None:
         target = self._blob_path(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
-        algorithm = digest.split(":", 1)[0]
-        hasher = hashlib.new(algorithm)
-        written = 0
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".partial")
         try:
             os.fchmod(fd, 0o644)  # mkstemp makes 0600; blobs are content, not secrets
             with os.fdopen(fd, "wb") as out, opener() as chunks:
-                for chunk in chunks:
-                    hasher.update(chunk)
-                    written += len(chunk)
-                    out.write(chunk)
-            actual = f"{algorithm}:{hasher.hexdigest()}"
-            if actual != digest or written != size:
-                raise DigestMismatch(
-                    f"blob {digest[:19]}… arrived as {written} bytes hashing to {actual} "
-                    f"(expected {size} bytes); it was not written into {self.path}. Retry the "
-                    "pull; if it persists the source's storage may be damaged."
+                write_verified(
+                    chunks, out.write, digest, size, f"blob {digest[:19]}… for {self.path}"
                 )
             os.replace(tmp, target)
         except BaseException:
@@ -243,20 +197,6 @@ class LayoutStore:
 
     def blob_mount(self, digest: str, from_store: Store) -> bool:
         return False  # a directory has no cross-repository mount
-
-
-def _verified_file(handle: Any, digest: str, what: str) -> Iterator[bytes]:
-    algorithm = digest.split(":", 1)[0]
-    hasher = hashlib.new(algorithm)
-    while chunk := handle.read(CHUNK_SIZE):
-        hasher.update(chunk)
-        yield chunk
-    actual = f"{algorithm}:{hasher.hexdigest()}"
-    if actual != digest:
-        raise DigestMismatch(
-            f"{what} does not match its digest (got {actual}); the file is damaged. "
-            "Pull the image into the layout again."
-        )
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -15,8 +15,9 @@ from typing import Literal
 from .._client import Client
 from .._model.reference import Reference, parse_reference, parse_repository
 from .archive import ArchiveReader, ArchiveWriter
-from .base import RegistryStore, Store
+from .base import Store
 from .layout import LayoutStore
+from .registry import RegistryStore
 
 __all__ = ["Location", "open_store", "parse_location"]
 
@@ -45,10 +46,14 @@ class Location:
         return f"{self.transport}:{self.path}" + (f":{self.tag}" if self.tag else "")
 
 
-def parse_location(text: str | Reference, *, repository: bool = False) -> Location:
+def parse_location(
+    text: str | Reference, *, repository: bool = False, default_tag: str | None = "latest"
+) -> Location:
     """``oci:DIR[:TAG]``, ``docker-archive:PATH[:TAG]``, ``docker://REF`` or ``REF``.
 
-    ``repository=True`` reads a registry reference without a tag (``all_tags``).
+    ``repository=True`` reads a registry reference without a tag (``all_tags``);
+    ``default_tag=None`` leaves a reference without a tag untagged (a destination
+    that takes the source's tag).
     """
     if isinstance(text, Reference):
         return Location("docker", reference=text)
@@ -58,7 +63,10 @@ def parse_location(text: str | Reference, *, repository: bool = False) -> Locati
             path, tag = _split_tag(text[len(prefix) :])
             return Location(transport, path=path, tag=tag)
     ref_text = text.removeprefix("docker://")
-    ref = parse_repository(ref_text) if repository else parse_reference(ref_text)
+    if repository:
+        ref = parse_repository(ref_text)
+    else:
+        ref = parse_reference(ref_text, default_tag=default_tag)
     return Location("docker", reference=ref)
 
 
@@ -69,13 +77,18 @@ def _split_tag(rest: str) -> tuple[str, str | None]:
     return rest, None
 
 
-def open_store(location: Location, *, client: Client, write: bool = False) -> Store:
-    """The Store behind ``location``; ``write=True`` creates a layout or starts an archive."""
+def open_store(
+    location: Location, *, client: Client, write: bool = False, image: Reference | None = None
+) -> Store:
+    """The Store behind ``location``; ``write=True`` creates a layout or starts an archive.
+
+    ``image`` names what a new docker-archive holds (its ``RepoTags``).
+    """
     if location.transport == "oci":
         return LayoutStore(location.path, create=write)
     if location.transport == "docker-archive":
         if write:
-            return ArchiveWriter(location.path)
+            return ArchiveWriter(location.path, image=image)
         return ArchiveReader(location.path)
     assert location.reference is not None
     ref = location.reference

@@ -6,51 +6,38 @@ Everything that usually varies is pinned here:
 
 * tar layers: sorted entries, parent directories added, mtime fixed, owner
   0:0 with empty user/group names, modes 0644/0755 unless given;
-* gzip: header mtime 0, no file name, and, by default, a small deflate
-  encoder of our own (fixed Huffman codes, greedy LZ77) whose output does not
-  depend on which zlib the interpreter links (zlib-ng and madler zlib produce
-  different bytes at the same level); pass ``compresslevel=`` to use zlib
-  instead when speed matters more than portability;
+* gzip: header mtime 0, no file name, and by default the portable deflate
+  encoder of ``deflate`` (``compresslevel=`` uses zlib, faster, less portable);
 * zstd: level 3 via the ``zstandard`` package (stable for a given version);
 * JSON: compact separators and a fixed key order, so config, manifest and
   index digests follow from the content alone.
 
-Public entry points: :func:`tar_layer`, :func:`gzip_layer`,
-:func:`zstd_layer`, :func:`uncompressed_layer`, :func:`build_image`,
-:func:`build_index` and :func:`write_oci_layout`.
+Built images go into a ``MemoryStore`` (:func:`memory_store`); from there a
+copy to a registry, a layout or an archive runs through the one transfer
+(:func:`write_oci_layout` is that copy into a layout directory).
 """
 
 from __future__ import annotations
 
-import bisect
-import hashlib
 import io
 import json
-import os
-import struct
 import tarfile
-import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from .._model.mediatypes import (
-    DOCKER_CONFIG,
-    DOCKER_LAYER_GZIP,
-    DOCKER_MANIFEST,
-    DOCKER_MANIFEST_LIST,
-    OCI_CONFIG,
-    OCI_INDEX,
-    OCI_LAYER,
-    OCI_LAYER_GZIP,
-    OCI_LAYER_ZSTD,
-    OCI_MANIFEST,
-)
+from .._client import Client
+from .._model import mediatypes as mt
+from .._model.digest import compute_digest
+from .._model.mediatypes import OPAQUE_WHITEOUT, WHITEOUT_PREFIX
+from .._ops.copy import copy_stores
+from .._stores.layout import LayoutStore
+from .._stores.memory import MemoryStore
+from .deflate import gzip_bytes
 
 __all__ = [
     "OPAQUE_WHITEOUT",
-    "REF_NAME_ANNOTATION",
     "WHITEOUT_PREFIX",
     "Blob",
     "FileSpec",
@@ -58,11 +45,12 @@ __all__ = [
     "Image",
     "Index",
     "Layer",
+    "add_to_store",
     "build_image",
     "build_index",
     "canonical_json",
     "gzip_layer",
-    "sha256_digest",
+    "memory_store",
     "tar_layer",
     "uncompressed_layer",
     "write_dir",
@@ -70,21 +58,14 @@ __all__ = [
     "zstd_layer",
 ]
 
-WHITEOUT_PREFIX = ".wh."
-OPAQUE_WHITEOUT = ".wh..wh..opq"
-REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 DEFAULT_CREATED = "2024-01-01T00:00:00Z"
 
 ImageFormat = Literal["oci", "docker"]
 
 
-def sha256_digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def canonical_json(obj: Any) -> bytes:
     """Compact JSON in the dicts' insertion order (the order builders fix)."""
-    return json.dumps(obj, separators=(",", ":"), sort_keys=False, ensure_ascii=False).encode()
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 # -- blobs and layers ---------------------------------------------------------
@@ -100,7 +81,7 @@ class Blob:
     size: int = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "digest", sha256_digest(self.data))
+        object.__setattr__(self, "digest", compute_digest(self.data))
         object.__setattr__(self, "size", len(self.data))
 
     def descriptor(self, **extra: Any) -> dict[str, Any]:
@@ -207,153 +188,9 @@ def tar_layer(
     return buf.getvalue()
 
 
-# -- a portable deflate encoder ----------------------------------------------
-#
-# One block with the fixed Huffman codes of RFC 1951 section 3.2.6 and greedy
-# LZ77 matching. It compresses worse than zlib, but its output is a function
-# of the input alone, which is the point.
-
-_LEN_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99]
-_LEN_BASE += [115, 131, 163, 195, 227, 258]
-_LEN_EXTRA = [0] * 8 + [1] * 4 + [2] * 4 + [3] * 4 + [4] * 4 + [5] * 4 + [0]
-_DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769]
-_DIST_BASE += [1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]
-_DIST_EXTRA = [0, 0, 0, 0] + [i // 2 for i in range(2, 28)]
-_WINDOW = 32768
-_MIN_MATCH, _MAX_MATCH = 3, 258
-_CHAIN = 16  # candidates tried per position: bounded work, deterministic result
-
-
-def _reverse_bits(code: int, nbits: int) -> int:
-    out = 0
-    for _ in range(nbits):
-        out = (out << 1) | (code & 1)
-        code >>= 1
-    return out
-
-
-def _fixed_litlen_codes() -> list[tuple[int, int]]:
-    codes: list[tuple[int, int]] = []
-    for sym in range(288):
-        if sym < 144:
-            code, n = 0x30 + sym, 8
-        elif sym < 256:
-            code, n = 0x190 + sym - 144, 9
-        elif sym < 280:
-            code, n = sym - 256, 7
-        else:
-            code, n = 0xC0 + sym - 280, 8
-        # Huffman codes go MSB first into an LSB-first bit stream.
-        codes.append((_reverse_bits(code, n), n))
-    return codes
-
-
-_LITLEN = _fixed_litlen_codes()
-_DIST_CODES = [_reverse_bits(i, 5) for i in range(30)]
-_LEN_SYMBOL = [0] * (_MAX_MATCH + 1)
-for _length in range(_MIN_MATCH, _MAX_MATCH + 1):
-    _LEN_SYMBOL[_length] = bisect.bisect_right(_LEN_BASE, _length) - 1
-_LEN_SYMBOL[_MAX_MATCH] = len(_LEN_BASE) - 1
-
-
-def _deflate_portable(data: bytes) -> bytes:
-    out = bytearray()
-    bitbuf = 0
-    bitcount = 0
-
-    def put(value: int, nbits: int) -> None:
-        nonlocal bitbuf, bitcount
-        bitbuf |= value << bitcount
-        bitcount += nbits
-        while bitcount >= 8:
-            out.append(bitbuf & 0xFF)
-            bitbuf >>= 8
-            bitcount -= 8
-
-    put(1, 1)  # BFINAL
-    put(1, 2)  # BTYPE 01: fixed Huffman codes
-    heads: dict[bytes, list[int]] = {}
-    n = len(data)
-    i = 0
-    while i < n:
-        best_len = 0
-        best_dist = 0
-        if i + _MIN_MATCH <= n:
-            key = data[i : i + _MIN_MATCH]
-            chain = heads.get(key)
-            if chain:
-                limit = min(_MAX_MATCH, n - i)
-                for cand in reversed(chain):
-                    dist = i - cand
-                    if dist > _WINDOW:
-                        break
-                    length = _MIN_MATCH
-                    while length < limit and data[cand + length] == data[i + length]:
-                        length += 1
-                    if length > best_len:
-                        best_len, best_dist = length, dist
-                        if length == limit:
-                            break
-                chain.append(i)
-                if len(chain) > _CHAIN:
-                    del chain[0]
-            else:
-                heads[key] = [i]
-        if best_len >= _MIN_MATCH:
-            idx = _LEN_SYMBOL[best_len]
-            code, nbits = _LITLEN[257 + idx]
-            put(code, nbits)
-            if _LEN_EXTRA[idx]:
-                put(best_len - _LEN_BASE[idx], _LEN_EXTRA[idx])
-            didx = bisect.bisect_right(_DIST_BASE, best_dist) - 1
-            put(_DIST_CODES[didx], 5)
-            if _DIST_EXTRA[didx]:
-                put(best_dist - _DIST_BASE[didx], _DIST_EXTRA[didx])
-            i += best_len
-        else:
-            code, nbits = _LITLEN[data[i]]
-            put(code, nbits)
-            i += 1
-    code, nbits = _LITLEN[256]  # end of block
-    put(code, nbits)
-    if bitcount:
-        out.append(bitbuf & 0xFF)
-    return bytes(out)
-
-
-def _deflate_stored(data: bytes) -> bytes:
-    """Deflate "stored" blocks: no compression, fast, and the same bytes everywhere.
-
-    zlib's own level 0 changed its block sizes between releases, so the
-    blocks are framed here (at most 65,535 bytes each, RFC 1951 3.2.4).
-    """
-    out = bytearray()
-    step = 0xFFFF
-    for start in range(0, max(len(data), 1), step):
-        chunk = data[start : start + step]
-        final = 1 if start + step >= len(data) else 0
-        out += struct.pack("<BHH", final, len(chunk), len(chunk) ^ 0xFFFF) + chunk
-    return bytes(out)
-
-
-def _gzip(data: bytes, compresslevel: int | None) -> bytes:
-    if compresslevel is None:
-        body = _deflate_portable(data)
-    elif compresslevel == 0:
-        body = _deflate_stored(data)
-    else:
-        comp = zlib.compressobj(compresslevel, zlib.DEFLATED, -zlib.MAX_WBITS)
-        body = comp.compress(data) + comp.flush()
-    # Header written by hand so it is identical on every OS: no name, mtime 0,
-    # XFL 0, OS 255 ("unknown") rather than the host's OS code.
-    header = b"\x1f\x8b\x08\x00" + struct.pack("<I", 0) + b"\x00\xff"
-    trailer = struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
-    return header + body + trailer
-
-
 def gzip_layer(
     tar: bytes,
-    media_type: str = OCI_LAYER_GZIP,
+    media_type: str = mt.OCI_LAYER_GZIP,
     *,
     compresslevel: int | None = None,
 ) -> Layer:
@@ -364,21 +201,21 @@ def gzip_layer(
     and just as portable: for big or random data); another integer uses zlib
     at that level (faster, smaller, but the bytes follow the zlib build).
     """
-    blob = Blob(media_type, _gzip(tar, compresslevel))
-    return Layer(blob=blob, diff_id=sha256_digest(tar), uncompressed_size=len(tar))
+    blob = Blob(media_type, gzip_bytes(tar, compresslevel))
+    return Layer(blob=blob, diff_id=compute_digest(tar), uncompressed_size=len(tar))
 
 
-def zstd_layer(tar: bytes, media_type: str = OCI_LAYER_ZSTD, *, level: int = 3) -> Layer:
+def zstd_layer(tar: bytes, media_type: str = mt.OCI_LAYER_ZSTD, *, level: int = 3) -> Layer:
     """Compress *tar* with zstd (same bytes for a given ``zstandard`` version)."""
     import zstandard
 
     data: bytes = zstandard.ZstdCompressor(level=level).compress(tar)
     return Layer(
-        blob=Blob(media_type, data), diff_id=sha256_digest(tar), uncompressed_size=len(tar)
+        blob=Blob(media_type, data), diff_id=compute_digest(tar), uncompressed_size=len(tar)
     )
 
 
-def uncompressed_layer(tar: bytes, media_type: str = OCI_LAYER) -> Layer:
+def uncompressed_layer(tar: bytes, media_type: str = mt.OCI_LAYER) -> Layer:
     """A layer stored as the tar itself (its digest is its diff_id)."""
     blob = Blob(media_type, tar)
     return Layer(blob=blob, diff_id=blob.digest, uncompressed_size=len(tar))
@@ -397,16 +234,10 @@ class HistoryStep:
     created: str | None = None
 
 
-@dataclass(frozen=True)
-class Image:
-    """A built image: config and layer blobs, and the manifest over them."""
+class _Named:
+    """What built images and indexes share: they are named by their manifest."""
 
-    config: Blob
-    layers: list[Blob]
     manifest: Blob
-    platform: dict[str, str]
-    diff_ids: list[str]
-    format: ImageFormat
 
     @property
     def digest(self) -> str:
@@ -415,6 +246,18 @@ class Image:
     @property
     def media_type(self) -> str:
         return self.manifest.media_type
+
+
+@dataclass(frozen=True)
+class Image(_Named):
+    """A built image: config and layer blobs, and the manifest over them."""
+
+    config: Blob
+    layers: list[Blob]
+    manifest: Blob
+    platform: dict[str, str]
+    diff_ids: list[str]
+    format: ImageFormat
 
     @property
     def size(self) -> int:
@@ -428,20 +271,12 @@ class Image:
 
 
 @dataclass(frozen=True)
-class Index:
+class Index(_Named):
     """A multi-platform index (OCI) or manifest list (Docker) over images."""
 
     manifest: Blob
     images: list[Image]
     format: ImageFormat
-
-    @property
-    def digest(self) -> str:
-        return self.manifest.digest
-
-    @property
-    def media_type(self) -> str:
-        return self.manifest.media_type
 
     def blobs(self) -> Iterator[Blob]:
         """Every image's config and layers, each blob once."""
@@ -453,7 +288,10 @@ class Index:
                     yield blob
 
 
-_DOCKER_LAYER_TYPES = {OCI_LAYER_GZIP: DOCKER_LAYER_GZIP, DOCKER_LAYER_GZIP: DOCKER_LAYER_GZIP}
+_DOCKER_LAYER_TYPES = {
+    mt.OCI_LAYER_GZIP: mt.DOCKER_LAYER_GZIP,
+    mt.DOCKER_LAYER_GZIP: mt.DOCKER_LAYER_GZIP,
+}
 
 
 def _history_entries(
@@ -478,6 +316,17 @@ def _history_entries(
             entry["empty_layer"] = True
         out.append(entry)
     return out
+
+
+def _layer_blob(blob: Blob, format: ImageFormat) -> Blob:
+    if format == "oci":
+        return blob
+    if blob.media_type not in _DOCKER_LAYER_TYPES:
+        raise ValueError(
+            f"a Docker v2s2 image needs gzip layers, not {blob.media_type}; "
+            "use format='oci' for zstd or uncompressed layers"
+        )
+    return blob.with_media_type(_DOCKER_LAYER_TYPES[blob.media_type])
 
 
 def build_image(
@@ -505,18 +354,7 @@ def build_image(
     """
     if format not in ("oci", "docker"):
         raise ValueError(f"format must be 'oci' or 'docker', not {format!r}")
-    layer_blobs: list[Blob] = []
-    for layer in layers:
-        blob = layer.blob
-        if format == "docker":
-            if blob.media_type not in _DOCKER_LAYER_TYPES:
-                raise ValueError(
-                    f"a Docker v2s2 image needs gzip layers, not {blob.media_type}; "
-                    "use format='oci' for zstd or uncompressed layers"
-                )
-            # Same bytes, so the same digest: only the label changes.
-            blob = blob.with_media_type(_DOCKER_LAYER_TYPES[blob.media_type])
-        layer_blobs.append(blob)
+    layer_blobs = [_layer_blob(layer.blob, format) for layer in layers]
     if format == "docker" and annotations:
         raise ValueError("Docker v2s2 manifests have no annotations; use format='oci'")
 
@@ -543,8 +381,10 @@ def build_image(
     config["rootfs"] = {"type": "layers", "diff_ids": [layer.diff_id for layer in layers]}
     config["history"] = _history_entries(history, len(layers), created)
 
-    config_blob = Blob(OCI_CONFIG if format == "oci" else DOCKER_CONFIG, canonical_json(config))
-    manifest_type = OCI_MANIFEST if format == "oci" else DOCKER_MANIFEST
+    config_blob = Blob(
+        mt.OCI_CONFIG if format == "oci" else mt.DOCKER_CONFIG, canonical_json(config)
+    )
+    manifest_type = mt.OCI_MANIFEST if format == "oci" else mt.DOCKER_MANIFEST
     manifest: dict[str, Any] = {
         "schemaVersion": 2,
         "mediaType": manifest_type,
@@ -579,7 +419,7 @@ def build_index(
             raise ValueError("Docker manifest lists have no annotations; use format='oci'")
         if any(image.format != "docker" for image in images):
             raise ValueError("a Docker manifest list can only list Docker v2s2 images")
-    media_type = OCI_INDEX if format == "oci" else DOCKER_MANIFEST_LIST
+    media_type = mt.OCI_INDEX if format == "oci" else mt.DOCKER_MANIFEST_LIST
     index: dict[str, Any] = {
         "schemaVersion": 2,
         "mediaType": media_type,
@@ -592,51 +432,46 @@ def build_index(
     )
 
 
-# -- OCI image layout -----------------------------------------------------------
+# -- into stores ------------------------------------------------------------------
 
 
-def _write_blob(root: Path, blob: Blob) -> None:
-    algorithm, _, hexdigest = blob.digest.partition(":")
-    target = root / "blobs" / algorithm / hexdigest
-    if target.exists() and target.stat().st_size == blob.size:
-        return  # content addressed: an existing file of the right size is this blob
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{hexdigest}.tmp")
-    tmp.write_bytes(blob.data)
-    os.replace(tmp, target)
+def add_to_store(store: MemoryStore, item: Image | Index, tags: Sequence[str] = ()) -> None:
+    """Put ``item`` (its blobs, platform manifests, then itself) into ``store`` under ``tags``.
+
+    Without tags the item is held as an unnamed entry, copied by digest.
+    """
+    for blob in item.blobs():
+        store.add_blob(blob.data)
+    if isinstance(item, Index):
+        for image in item.images:
+            store.manifest_put(image.digest, image.manifest.data, image.media_type)
+    for ref in tags or [item.digest]:
+        store.manifest_put(ref, item.manifest.data, item.media_type, top=True)
 
 
-def write_oci_layout(path: Path | str, entries: Sequence[tuple[str, Image | Index]]) -> Path:
-    """Write *entries* (tag, image or index) into an OCI image layout at *path*.
+def memory_store(entries: Iterable[tuple[str, Image | Index]]) -> MemoryStore:
+    """A ``MemoryStore`` holding each (tag, image or index) of ``entries``."""
+    store = MemoryStore("built")
+    for tag, item in entries:
+        add_to_store(store, item, [tag])
+    return store
+
+
+def write_oci_layout(
+    path: Path | str,
+    entries: Sequence[tuple[str, Image | Index]],
+    *,
+    client: Client | None = None,
+) -> Path:
+    """Copy *entries* (tag, image or index) into an OCI image layout at *path*.
 
     Each entry is named in ``index.json`` by the
     ``org.opencontainers.image.ref.name`` annotation. Entries already in an
     existing layout are kept unless a new entry reuses their name.
     """
-    root = Path(path)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "oci-layout").write_bytes(canonical_json({"imageLayoutVersion": "1.0.0"}))
-    index_path = root / "index.json"
-    manifests: list[dict[str, Any]] = []
-    if index_path.exists():
-        manifests = list(json.loads(index_path.read_bytes()).get("manifests", []))
-    names = {tag for tag, _ in entries}
-    manifests = [
-        m for m in manifests if m.get("annotations", {}).get(REF_NAME_ANNOTATION) not in names
-    ]
-    for tag, item in entries:
-        for blob in item.blobs():
-            _write_blob(root, blob)
-        if isinstance(item, Index):
-            for image in item.images:
-                _write_blob(root, image.manifest)
-        _write_blob(root, item.manifest)
-        manifests.append(item.manifest.descriptor(annotations={REF_NAME_ANNOTATION: tag}))
-    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}
-    tmp = index_path.with_name(".index.json.tmp")
-    tmp.write_bytes(canonical_json(index))
-    os.replace(tmp, index_path)
-    return root
+    with LayoutStore(path, create=True) as layout:
+        copy_stores(memory_store(entries), layout, client=client, progress=False)
+    return Path(path)
 
 
 def write_dir(path: Path | str, item: Image | Index) -> Path:

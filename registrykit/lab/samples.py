@@ -9,18 +9,22 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .._client import Client, get_client
 from .._model import mediatypes as mt
-from .._registry.api import RegistryClient
+from .._ops.copy import copy_stores
+from .._stores.memory import MemoryStore
+from .._stores.registry import RegistryStore
 from .build import (
     Blob,
     HistoryStep,
     Image,
     Index,
     Layer,
+    add_to_store,
     build_image,
     build_index,
     canonical_json,
@@ -271,14 +275,7 @@ def signature(subject: Sample | None = None) -> list[Sample]:
         "layers": [layer.descriptor(annotations={"dev.cosignproject.cosign/signature": "MEUC"})],
         "subject": target.item.manifest.descriptor(),
     }
-    sig = Image(
-        config=empty,
-        layers=[layer],
-        manifest=Blob(mt.OCI_MANIFEST, canonical_json(manifest)),
-        platform={},
-        diff_ids=[],
-        format="oci",
-    )
+    sig = _artifact(empty, [layer], manifest)
     referrers = {
         "schemaVersion": 2,
         "mediaType": mt.OCI_INDEX,
@@ -292,6 +289,12 @@ def signature(subject: Sample | None = None) -> list[Sample]:
         Sample(target.repository, (), sig, "a signature of webapp v1.4.0"),
         Sample(target.repository, (fallback_tag,), listing, "the referrers list (tag schema)"),
     ]
+
+
+def _artifact(config: Blob, layers: list[Blob], manifest: dict[str, Any]) -> Image:
+    """An OCI artifact (signature, chart) as a built image: no platform, no diff IDs."""
+    raw = canonical_json(manifest)
+    return Image(config, layers, Blob(mt.OCI_MANIFEST, raw), {}, [], "oci")
 
 
 def chart() -> Sample:
@@ -310,14 +313,7 @@ def chart() -> Sample:
         "config": config.descriptor(),
         "layers": [content.descriptor()],
     }
-    image = Image(
-        config=config,
-        layers=[content],
-        manifest=Blob(mt.OCI_MANIFEST, canonical_json(manifest)),
-        platform={},
-        diff_ids=[],
-        format="oci",
-    )
+    image = _artifact(config, [content], manifest)
     return Sample("samples/charts/webapp", ("0.1.0",), image, "a Helm chart (OCI artifact)")
 
 
@@ -363,29 +359,22 @@ def push(
     *,
     client: Client | None = None,
 ) -> list[PushedSample]:
-    """Push samples into a registry host (or a ``LocalRegistry``); blobs first, manifests last."""
+    """Push samples into a registry host (or a ``LocalRegistry``); blobs first, manifests last.
+
+    Each sample is a copy from a ``MemoryStore`` through the same transfer
+    as any other copy: present blobs are skipped, the rest stream, verified.
+    """
     host = target.host if isinstance(target, LocalRegistry) else target
     client = get_client(client)
     registry = client.registry(host)
-    return [_push_one(client, registry, sample) for sample in (which or samples())]
-
-
-def _push_one(client: Client, registry: RegistryClient, sample: Sample) -> PushedSample:
-    item = sample.item
-    images: Sequence[Image] = item.images if isinstance(item, Index) else [item]
-    blobs = {b.digest: b for image in images for b in image.blobs()}
-
-    def upload(digest: str) -> None:
-        if registry.blob_size(sample.repository, digest) is None:
-            blob = blobs[digest]
-            registry.upload_blob(sample.repository, digest, blob.size, blob.data)
-
-    client.map(upload, sorted(blobs))
-    if isinstance(item, Index):
-        for image in images:
-            registry.put_manifest(
-                sample.repository, image.digest, image.manifest.data, image.media_type
-            )
-    for tag in sample.tags or (item.digest,):
-        registry.put_manifest(sample.repository, tag, item.manifest.data, item.media_type)
-    return PushedSample(f"{registry.host}/{sample.repository}", item.digest, sample.tags)
+    pushed: list[PushedSample] = []
+    for sample in which or samples():
+        store = MemoryStore("samples")
+        add_to_store(store, sample.item, sample.tags)
+        copy_stores(
+            store, RegistryStore(registry, sample.repository), client=client, progress=False
+        )
+        pushed.append(
+            PushedSample(f"{registry.host}/{sample.repository}", sample.item.digest, sample.tags)
+        )
+    return pushed

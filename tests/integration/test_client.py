@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import httpx
@@ -11,6 +12,9 @@ from support.oci import compute_digest
 
 import registrykit as rk
 from registrykit import Index, Manifest
+from registrykit._model import mediatypes as rkmt
+from registrykit._model.digest import ChunkReader, verified_chunks, write_verified
+from registrykit._model.errors import DigestMismatch
 from registrykit._registry.api import RegistryClient
 from registrykit.lab.build import build_image, gzip_layer, tar_layer
 
@@ -296,3 +300,29 @@ def test_monolithic_put_refused_falls_back_to_chunked_patch(registry, client):
     assert methods.count("PATCH") == 3
     with client.registry(registry.host).open_blob("chunked/app", digest) as chunks:
         assert b"".join(chunks) == data
+
+
+def test_digest_helpers_refuse_what_does_not_match() -> None:
+    """The one verifying iterator and the one verified writer every store uses."""
+    data = b"x" * 3000
+    digest = compute_digest(data)
+    assert b"".join(verified_chunks([data[:10], data[10:]], digest, "blob")) == data
+    with pytest.raises(DigestMismatch, match="discarded"):
+        list(verified_chunks([data[:-1]], digest, "blob"))
+    out: list[bytes] = []
+    write_verified([data[:5], data[5:]], out.append, digest, len(data), "blob")
+    assert b"".join(out) == data
+    with pytest.raises(DigestMismatch, match="not written"):
+        write_verified([data], out.append, digest, len(data) + 1, "blob")
+    reader = io.BufferedReader(ChunkReader(iter([b"ab", b"", b"cde"])))
+    assert reader.read() == b"abcde"
+
+
+def test_sniffed_media_types_and_compression() -> None:
+    assert rkmt.sniff_media_type(b'{"mediaType":"x/y"}') == "x/y"
+    assert rkmt.sniff_media_type(b'{"manifests":[]}') == mt.OCI_INDEX
+    assert rkmt.sniff_media_type(b'{"layers":[]}', mt.DOCKER_MANIFEST) == mt.DOCKER_MANIFEST
+    assert rkmt.sniff_media_type(b"not json") == mt.OCI_MANIFEST
+    assert rkmt.compression_of(gzip_layer(tar_layer({"f": b"1"})).blob.data[:4]) == "gzip"
+    assert rkmt.compression_of(b"\x28\xb5\x2f\xfd....") == "zstd"
+    assert rkmt.compression_of(b"ustar") is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from support.faultproxy import FaultProxy
@@ -248,3 +249,26 @@ def test_noop_sync_costs_tag_lists_and_heads(
         assert result.copied == []
         methods = {(m, p.split("?")[0].rsplit("/", 2)[-2]) for m, p in proxy.requests}
         assert methods <= {("GET", "tags"), ("HEAD", "manifests"), ("GET", "v2")}
+
+
+def test_copy_takes_any_pair_of_locations(
+    registry: LocalRegistry,
+    fixture_images: FixtureImages,
+    client: rk.Client,
+    skopeo: Skopeo,
+    tmp_path: Path,
+) -> None:
+    """Registry → layout → docker-archive → registry: the same bytes, the same digest."""
+    src, digest = fixture_images.push_fixtures(registry)["single"]
+    oci, tar = f"oci:{tmp_path / 'layout'}", f"docker-archive:{tmp_path / 'a.tar'}"
+    layout = copy(src, oci, client=client)
+    assert layout.digest == digest and layout.tags == ["1.0"]
+    assert skopeo.inspect(f"{oci}:1.0")["Digest"] == digest
+
+    archive = copy(f"{oci}:1.0", tar)
+    assert archive.digest == digest and archive.destination == f"{tar}:1.0"
+
+    back = copy(tar, f"{registry.host}/anypair/app:2", client=client)
+    assert back.digest == digest
+    assert back.bytes_copied + back.bytes_mounted + back.bytes_skipped == back.size
+    assert skopeo.inspect(f"docker://{registry.host}/anypair/app:2")["Digest"] == digest

@@ -239,3 +239,38 @@ def test_pull_by_digest_then_push_the_only_entry(
     assert [e["digest"] for e in entries] == [digest] and "annotations" not in entries[0]
     pushed = push(tmp_path / "d", f"{registry.host}/bydigest/single:pinned", client=client)
     assert pushed.digest == digest and pushed.tags == ["pinned"]
+
+
+def test_all_tags_pull_counts_shared_blobs_once(
+    registry: LocalRegistry, fixture_images: FixtureImages, client: rk.Client, tmp_path: Path
+) -> None:
+    """Two tags over the same layers: the pull's size is those layers once, not per tag."""
+    refs = fixture_images.push_fixtures(registry)
+    single = fixture_images.images["single"]
+    repo = f"{registry.host}/shared/app"
+    rk.copy(refs["single"][0], f"{repo}:a", client=client)
+    rk.copy(refs["docker"][0], f"{repo}:b", client=client)  # same config and layer bytes
+    blobs = {b.digest: b.size for b in single.blobs()}
+
+    result = pull(repo, tmp_path / "shared", all_tags=True, client=client)
+
+    assert sorted(result.tags) == ["a", "b"]
+    assert result.size == sum(blobs.values())
+    assert result.bytes_copied == result.size  # each blob downloaded once, too
+    assert result.digest is None and len(set(result.images.values())) == 2
+
+
+def test_push_to_a_second_repository_mounts(
+    registry: LocalRegistry, fixture_images: FixtureImages, client: rk.Client, tmp_path: Path
+) -> None:
+    """The second push of one layout mounts the blobs the first uploaded, and says so."""
+    ref, _ = fixture_images.push_fixtures(registry)["single"]
+    layout = tmp_path / "one"
+    pull(ref, layout, client=client)
+    first = push(layout, f"{registry.host}/mount-a/app:1", client=client)
+    second = push(layout, f"{registry.host}/mount-b/app:1", client=client)
+
+    assert first.bytes_copied == first.size > 0
+    assert second.bytes_mounted == second.size
+    assert second.bytes_copied == second.bytes_skipped == 0
+    assert "mounted" in str(second)

@@ -23,11 +23,9 @@ from support.images import (
 
 from registrykit.lab.build import (
     OPAQUE_WHITEOUT,
-    REF_NAME_ANNOTATION,
     Blob,
     FileSpec,
     HistoryStep,
-    _gzip,
     build_image,
     build_index,
     gzip_layer,
@@ -36,6 +34,7 @@ from registrykit.lab.build import (
     write_oci_layout,
     zstd_layer,
 )
+from registrykit.lab.deflate import gzip_bytes
 
 
 def _members(tar: bytes) -> list[tarfile.TarInfo]:
@@ -119,12 +118,12 @@ def test_portable_deflate_round_trips(size: int) -> None:
     # Mixed content: repeats at long and short distances plus noise.
     chunk = bytes(rng.randrange(256) for _ in range(min(size, 5000)))
     data = (chunk + bytes(300) + chunk[: size // 3])[:size]
-    assert gzip.decompress(_gzip(data, None)) == data
+    assert gzip.decompress(gzip_bytes(data, None)) == data
 
 
 def test_portable_deflate_compresses_tar_padding() -> None:
     tar = tar_layer({"zeros": bytes(100_000)})
-    assert len(_gzip(tar, None)) < len(tar) // 50
+    assert len(gzip_bytes(tar, None)) < len(tar) // 50
 
 
 def test_zstd_and_uncompressed_layers() -> None:
@@ -211,7 +210,7 @@ def test_write_oci_layout(tmp_path: Path) -> None:
     root = write_oci_layout(tmp_path / "layout", [("golden", image), ("multi", index)])
     assert json.loads((root / "oci-layout").read_text()) == {"imageLayoutVersion": "1.0.0"}
     top = json.loads((root / "index.json").read_text())
-    names = {m["annotations"][REF_NAME_ANNOTATION]: m["digest"] for m in top["manifests"]}
+    names = {m["annotations"][mt.REF_NAME]: m["digest"] for m in top["manifests"]}
     assert names == {"golden": image.digest, "multi": index.digest}
     for blob_file in (root / "blobs" / "sha256").iterdir():
         assert hashlib.sha256(blob_file.read_bytes()).hexdigest() == blob_file.name
@@ -220,5 +219,5 @@ def test_write_oci_layout(tmp_path: Path) -> None:
     # Re-writing a tag replaces its entry and keeps the others.
     write_oci_layout(root, [("golden", index)])
     top = json.loads((root / "index.json").read_text())
-    names = {m["annotations"][REF_NAME_ANNOTATION]: m["digest"] for m in top["manifests"]}
+    names = {m["annotations"][mt.REF_NAME]: m["digest"] for m in top["manifests"]}
     assert names == {"golden": index.digest, "multi": index.digest}
