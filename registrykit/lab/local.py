@@ -214,6 +214,8 @@ class LocalRegistry:
         self._startup_timeout = startup_timeout
 
         self._port: int | None = None
+        # The address of the last run: ``host`` still names it after stop().
+        self._last_port: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_handle: IO[bytes] | None = None
         self._workdir: Path | None = None
@@ -226,14 +228,24 @@ class LocalRegistry:
 
     @property
     def port(self) -> int:
+        """The port it listens on; an error when it is not running."""
         if self._port is None:
-            raise RegistryUnavailable("LocalRegistry is not started; call start() first")
+            was = f" (it ran at 127.0.0.1:{self._last_port})" if self._last_port else ""
+            raise RegistryUnavailable(f"LocalRegistry is not started{was}; call start() first")
         return self._port
 
     @property
     def host(self) -> str:
-        """``127.0.0.1:PORT``, as image references name this registry."""
-        return f"127.0.0.1:{self.port}"
+        """``127.0.0.1:PORT``, as image references name this registry.
+
+        After ``stop()`` it still names the address it had, so results and
+        notebooks that print it stay readable; using it then fails with
+        "connection refused". Before the first ``start()`` it is an error.
+        """
+        port = self._port or self._last_port
+        if port is None:
+            raise RegistryUnavailable("LocalRegistry is not started; call start() first")
+        return f"127.0.0.1:{port}"
 
     @property
     def url(self) -> str:
@@ -292,7 +304,7 @@ class LocalRegistry:
 
     def __repr__(self) -> str:
         # Never the password: reprs end up in notebooks and logs.
-        state = f"url={self.url!r}" if self._port is not None else "stopped"
+        state = f"url={self.url!r}" if self._last_port is not None else "not started"
         parts = [state, f"auth={self.auth!r}"]
         if self.auth == "htpasswd":
             parts.append(f"username={self._username!r}")
@@ -341,6 +353,7 @@ class LocalRegistry:
         except BaseException:
             self.stop()
             raise
+        self._last_port = self._port
         atexit.register(self.stop)
         log.info("local registry %s running (pid %s)", self.url, self.pid)
         return self
