@@ -38,7 +38,7 @@ _WASTE = "tab:red"
 _HEADROOM = 1.3
 
 
-class Chart(Figure):  # type: ignore[misc]
+class Chart(Figure):
     """A ``Figure`` that Jupyter shows as a PNG when it is a cell's last expression.
 
     Figures made without pyplot never get IPython's inline formatter, so the
@@ -60,13 +60,15 @@ def truncate(text: str, width: int = LABEL_WIDTH) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-class BinaryLocator(Locator):  # type: ignore[misc]
+class BinaryLocator(Locator):
     """Ticks on binary steps (512 KiB, 1 MiB, 2 MiB, 4 MiB …), never 977 KiB."""
 
     def __init__(self, max_ticks: int = 7) -> None:
         self.max_ticks = max_ticks
 
     def __call__(self) -> Sequence[float]:
+        if self.axis is None:
+            return []
         low, high = self.axis.get_view_interval()
         return self.tick_values(low, high)
 
@@ -183,9 +185,9 @@ def tag_history(
         )
     _annotate_releases(ax, x, points)
     if dated:
-        locator = AutoDateLocator(maxticks=6)
+        locator = AutoDateLocator(maxticks=6)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     else:
         ax.set_xticks(x, labels=[p.label for p in points], rotation=30, ha="right")
     # Room at both ends and on top, so the end labels stay inside the frame.
@@ -240,14 +242,17 @@ class _Release:
         return self.change > 0 and before > 0 and self.change > REGRESSION_GROWTH * before
 
 
+def tag_names(value: object) -> list[str]:
+    """A ``tags`` cell as a list: a list of tags, or comma-separated text."""
+    if isinstance(value, str):
+        return [t.strip() for t in value.split(",") if t.strip()]
+    return [str(t) for t in value]  # type: ignore[attr-defined]
+
+
 def _row_tags(row: Any) -> list[str]:
-    """The tags of a row: a ``tags`` list (or comma-separated text), else its ``tag``."""
+    """The tags of a row: its ``tags`` (one row per image), else its ``tag``."""
     tags = getattr(row, "tags", None)
-    if tags is None:
-        return [str(row.tag)]
-    if isinstance(tags, str):
-        return [t.strip() for t in tags.split(",") if t.strip()]
-    return [str(t) for t in tags]
+    return [str(row.tag)] if tags is None else tag_names(tags)
 
 
 def _releases(df: pd.DataFrame) -> list[_Release]:
