@@ -231,8 +231,7 @@ class _Release:
 
     @property
     def label(self) -> str:
-        versions = [t for t in self.tags if classify_tag(t) == "semver"]
-        first = (versions or self.tags)[0]
+        first = best_tag(self.tags)
         others = len(self.tags) - 1
         return f"{first} (+{others} tag{'s' if others > 1 else ''})" if others else first
 
@@ -240,6 +239,12 @@ class _Release:
     def regression(self) -> bool:
         before = self.size - self.change
         return self.change > 0 and before > 0 and self.change > REGRESSION_GROWTH * before
+
+
+def best_tag(tags: Sequence[str]) -> str:
+    """The tag a person knows an image by: its first version tag, else its first tag."""
+    versions = [t for t in tags if classify_tag(t) == "semver"]
+    return (versions or list(tags))[0]
 
 
 def tag_names(value: object) -> list[str]:

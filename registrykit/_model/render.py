@@ -20,9 +20,17 @@ __all__ = [
     "render_text",
 ]
 
-# Borders, left-aligned text and sizes that never wrap: readable when forwarded.
-TABLE_STYLE = "border-collapse:collapse;text-align:left"
-CELL_STYLE = "border:1px solid #d0d7de;padding:2px 8px;text-align:left;white-space:nowrap"
+# Borders and left-aligned text: readable in Jupyter and when forwarded.
+CELL_STYLE = "border-bottom:1px solid #d0d7de;padding:2px 8px;text-align:left;vertical-align:top"
+# Short cells (sizes, dates, tags) never wrap; long ones (commands, paths) may.
+NOWRAP_UP_TO = 32
+
+
+def _cell(tag: str, text: str, inner: str | None = None) -> str:
+    wrap = "white-space:nowrap" if len(text) <= NOWRAP_UP_TO else "overflow-wrap:anywhere"
+    shown = html.escape(text) if inner is None else inner
+    return f"<{tag} style='{CELL_STYLE};{wrap}'>{shown}</{tag}>"
+
 
 Value = str | list[str] | tuple[str, ...]
 
@@ -45,10 +53,8 @@ def render_html(title: str, rows: Sequence[tuple[str, Value]]) -> str:
     for key, value in rows:
         items = [value] if isinstance(value, str) else list(value)
         cell = "<br>".join(f"<code>{html.escape(v)}</code>" for v in items) or "-"
-        body.append(
-            f"<tr><th style='text-align:left;vertical-align:top'>{html.escape(key)}</th>"
-            f"<td style='text-align:left'>{cell}</td></tr>"
-        )
+        longest = max(items, key=len, default="")
+        body.append(f"<tr>{_cell('th', key)}{_cell('td', longest, cell)}</tr>")
     return f"<div><strong>{html.escape(title)}</strong><table>{''.join(body)}</table></div>"
 
 
@@ -67,17 +73,9 @@ def render_table_text(title: str, header: Sequence[str], rows: Sequence[Sequence
 
 def render_table_html(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """The same as an HTML table with borders and left-aligned cells."""
-    head = "".join(f"<th style='{CELL_STYLE}'>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td style='{CELL_STYLE}'>{html.escape(str(c))}</td>" for c in row)
-        + "</tr>"
-        for row in rows
-    )
-    return (
-        f"<div><strong>{html.escape(title)}</strong><table style='{TABLE_STYLE}'>"
-        f"<tr>{head}</tr>{body}</table></div>"
-    )
+    head = "".join(_cell("th", h) for h in header)
+    body = "".join("<tr>" + "".join(_cell("td", str(c)) for c in row) + "</tr>" for row in rows)
+    return f"<div><strong>{html.escape(title)}</strong><table><tr>{head}</tr>{body}</table></div>"
 
 
 class Summary:
