@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -156,7 +158,7 @@ def test_tag_history_labels_start_at_zero_and_stay_inside(frame) -> None:
         assert box.y1 <= frame_box.y1, text.get_text()
     dates = [t for t in ax.get_xticklabels() if t.get_text()]
     boxes = [t.get_window_extent(renderer) for t in dates]
-    for left, right in zip(boxes, boxes[1:], strict=False):
+    for left, right in itertools.pairwise(boxes):
         assert left.x1 < right.x0, "date ticks touch"
 
 
