@@ -185,9 +185,13 @@ def tag_history(
         )
     _annotate_releases(ax, x, points)
     if dated:
-        locator = AutoDateLocator(maxticks=6)  # type: ignore[no-untyped-call]
+        # Few ticks, each a whole date ("Mar 15", not a bare "15"), so none touch.
+        locator = AutoDateLocator(minticks=3, maxticks=6)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+        formats = ["%Y", "%b", "%b %d", "%H:%M", "%H:%M", "%S.%f"]
+        ax.xaxis.set_major_formatter(
+            ConciseDateFormatter(locator, formats=formats)  # type: ignore[no-untyped-call]
+        )
     else:
         ax.set_xticks(x, labels=[p.label for p in points], rotation=30, ha="right")
     # Room at both ends and on top, so the end labels stay inside the frame.
@@ -211,7 +215,7 @@ def _annotate_releases(ax: Any, x: list[Any], points: list[_Release]) -> None:
             label,
             (xv, point.size),
             textcoords="offset points",
-            xytext=(0, 7),
+            xytext=(-4 if align == "right" else 4 if align == "left" else 0, 8),
             ha=align,
             fontsize=7,
             color=_REGRESSION if point.regression else "black",
