@@ -214,7 +214,6 @@ class LocalRegistry:
         self._startup_timeout = startup_timeout
 
         self._port: int | None = None
-        # The address of the last run: ``host`` still names it after stop().
         self._last_port: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_handle: IO[bytes] | None = None
@@ -228,24 +227,14 @@ class LocalRegistry:
 
     @property
     def port(self) -> int:
-        """The port it listens on; an error when it is not running."""
         if self._port is None:
-            was = f" (it ran at 127.0.0.1:{self._last_port})" if self._last_port else ""
-            raise RegistryUnavailable(f"LocalRegistry is not started{was}; call start() first")
+            raise RegistryUnavailable("LocalRegistry is not started; call start() first")
         return self._port
 
     @property
     def host(self) -> str:
-        """``127.0.0.1:PORT``, as image references name this registry.
-
-        After ``stop()`` it still names the address it had, so results and
-        notebooks that print it stay readable; using it then fails with
-        "connection refused". Before the first ``start()`` it is an error.
-        """
-        port = self._port or self._last_port
-        if port is None:
-            raise RegistryUnavailable("LocalRegistry is not started; call start() first")
-        return f"127.0.0.1:{port}"
+        """``127.0.0.1:PORT``, as references name it; after ``stop()`` still the last address."""
+        return f"127.0.0.1:{self.port if self._port or not self._last_port else self._last_port}"
 
     @property
     def url(self) -> str:

@@ -137,7 +137,7 @@ def test_lab_host_survives_stop():
     host = lab.host
     lab.stop()
     assert lab.host == host and host in repr(lab)
-    with pytest.raises(rk.RegistryUnavailable, match=f"not started.*{host}"):
+    with pytest.raises(rk.RegistryUnavailable, match="not started"):
         _ = lab.port
     with pytest.raises(rk.RegistryUnavailable):
         rk.tags(f"{host}/samples/hello", client=rk.Client(cache_dir=None))
