@@ -19,6 +19,10 @@ Messages say what happened and the usual remedy. They never contain a secret.
 ``retryable`` says whether the same request may succeed later (a rate limit,
 an overloaded or unreachable registry), like go-containerregistry's
 ``Temporary()``.
+
+In Jupyter an error shows as its message and remedy, not as a traceback
+through the library; ``import traceback; traceback.print_last()`` in the
+next cell prints the full traceback.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ __all__ = [
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 """HTTP statuses that mean "try again later": rate limited, bad gateway, overloaded,
 gateway timeout. Every retry (requests and streamed uploads) uses this set."""
+
+
+FULL_TRACEBACK_HINT = "(full traceback: import traceback; traceback.print_last())"
 
 
 class RegistryKitError(Exception):
@@ -78,6 +85,10 @@ class RegistryKitError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of the traceback: the message and its remedy."""
+        return [f"{type(self).__name__}: {self.message}", FULL_TRACEBACK_HINT]
 
 
 class InvalidReference(RegistryKitError, ValueError):

@@ -2,7 +2,8 @@
 plain text (``str()``) and as an HTML table (``_repr_html_`` in Jupyter).
 
 A value is inline text (``str``), a bulleted list (``list``) or a block of
-commands shown as-is (``tuple``).
+commands shown as-is (``tuple``). ``render_table_text`` and
+``render_table_html`` show a list of like items, one line each.
 """
 
 from __future__ import annotations
@@ -10,7 +11,26 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-__all__ = ["Summary", "Value", "render_html", "render_text"]
+__all__ = [
+    "Summary",
+    "Value",
+    "render_html",
+    "render_table_html",
+    "render_table_text",
+    "render_text",
+]
+
+# Borders and left-aligned text: readable in Jupyter and when forwarded.
+CELL_STYLE = "border-bottom:1px solid #d0d7de;padding:2px 8px;text-align:left;vertical-align:top"
+# Short cells (sizes, dates, tags) never wrap; long ones (commands, paths) may.
+NOWRAP_UP_TO = 32
+
+
+def _cell(tag: str, text: str, inner: str | None = None) -> str:
+    wrap = "white-space:nowrap" if len(text) <= NOWRAP_UP_TO else "overflow-wrap:anywhere"
+    shown = html.escape(text) if inner is None else inner
+    return f"<{tag} style='{CELL_STYLE};{wrap}'>{shown}</{tag}>"
+
 
 Value = str | list[str] | tuple[str, ...]
 
@@ -33,11 +53,29 @@ def render_html(title: str, rows: Sequence[tuple[str, Value]]) -> str:
     for key, value in rows:
         items = [value] if isinstance(value, str) else list(value)
         cell = "<br>".join(f"<code>{html.escape(v)}</code>" for v in items) or "-"
-        body.append(
-            f"<tr><th style='text-align:left;vertical-align:top'>{html.escape(key)}</th>"
-            f"<td style='text-align:left'>{cell}</td></tr>"
-        )
+        longest = max(items, key=len, default="")
+        body.append(f"<tr>{_cell('th', key)}{_cell('td', longest, cell)}</tr>")
     return f"<div><strong>{html.escape(title)}</strong><table>{''.join(body)}</table></div>"
+
+
+def render_table_text(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A title, then one aligned line per row (columns as wide as their widest cell)."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    lines = [
+        title,
+        "  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
+    ]
+    for row in rows:
+        cells = [str(c).ljust(w) for c, w in zip(row, widths, strict=True)]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def render_table_html(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """The same as an HTML table with borders and left-aligned cells."""
+    head = "".join(_cell("th", h) for h in header)
+    body = "".join("<tr>" + "".join(_cell("td", str(c)) for c in row) + "</tr>" for row in rows)
+    return f"<div><strong>{html.escape(title)}</strong><table><tr>{head}</tr>{body}</table></div>"
 
 
 class Summary:

@@ -5,18 +5,17 @@ from __future__ import annotations
 import re
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
-_SI_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 _PARSE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?i?b?)\s*$", re.IGNORECASE)
 _FACTORS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4, "p": 1000**5}
 
 
-def human_size(n: float, *, si: bool = False) -> str:
+def human_size(n: float) -> str:
     """Bytes in binary units, three significant digits: ``1.28 KiB``.
 
-    ``si=True`` gives decimal units (``7.7 MB``), as docker and skopeo print
-    them; summaries use those so their numbers match the tools beside them.
+    The one way registrykit shows a size to a person: results, frames,
+    plots, CLI and reports all use it, so one image has one size everywhere.
     """
-    units, base = (_SI_UNITS, 1000) if si else (_UNITS, 1024)
+    units, base = _UNITS, 1024
     value = float(n)
     sign = "-" if value < 0 else ""
     value = abs(value)

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from .._client import Client
 from .._model.registries import determine_registry
+from .._model.render import render_table_html
 from .._model.units import human_size
 from .._ops.copy import copy
 from .._ops.delete import delete
@@ -30,49 +31,87 @@ from .._ops.runtime import detect_runtime
 from . import samples
 from .local import LocalRegistry
 
+_PAGE_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;"
+    "color:#1f2328}"
+    "h1{margin-bottom:0.2em}h2{border-bottom:1px solid #d0d7de;padding-bottom:0.2em;"
+    "margin-top:1.6em}"
+    ".findings{background:#fff8c5;border:1px solid #d4a72c;padding:0.6em 1.2em;"
+    "border-radius:6px}"
+    "table{border-collapse:collapse;margin:0.5em 0}"
+    "td,th{border:1px solid #d0d7de;padding:2px 8px;text-align:left;vertical-align:top}"
+    "th{background:#f6f8fa}"
+    "pre{background:#f6f8fa;padding:8px;white-space:pre-wrap;overflow-wrap:anywhere}"
+    ".equivalent{color:#57606a}img{max-width:100%;height:auto}"
+)
+
 
 class _Report:
-    """Collects each step's text, tables and figures for the terminal and the HTML page."""
+    """Collects each step's text, tables and figures for the terminal and the HTML page.
+
+    ``finding`` adds a line to the summary at the top of the page: what a
+    reader needs without reading the steps.
+    """
 
     def __init__(self, out: TextIO, directory: Path) -> None:
         self.out = out
         self.directory = directory
         self.sections: list[str] = []
+        self.findings: list[str] = []
 
     def step(self, title: str, equivalent: str = "") -> None:
         self.out.write(f"\n== {title} {'=' * max(0, 70 - len(title))}\n")
         self.sections.append(f"<h2>{html.escape(title)}</h2>")
         if equivalent:
-            self.note(f"same step by hand: {equivalent}")
+            self.out.write(f"same step by hand: {equivalent}\n")
+            code = html.escape(equivalent)
+            self.sections.append(
+                f"<p class='equivalent'>Same step by hand: <code>{code}</code></p>"
+            )
 
-    def note(self, text: object) -> None:
-        self.out.write(f"{text}\n")
-        self.sections.append(f"<pre>{html.escape(str(text))}</pre>")
+    def finding(self, text: str) -> None:
+        self.out.write(f"finding: {text}\n")
+        self.findings.append(text)
+
+    def note(self, value: object) -> None:
+        """A result: its text on the terminal, its HTML table (if it has one) on the page."""
+        self.out.write(f"{value}\n")
+        rich = getattr(value, "_repr_html_", None)
+        self.sections.append(rich() if rich else f"<pre>{html.escape(str(value))}</pre>")
 
     def table(self, frame: Any, columns: list[str] | None = None) -> None:
         from ..frames._format import humanize
 
-        shown = humanize(frame[columns] if columns else frame)
+        shown = humanize(frame[[c for c in columns if c in frame]] if columns else frame)
+        shown = shown.map(_cell_text)
         self.out.write(shown.to_string(index=False) + "\n")
-        self.sections.append(shown.to_html(index=False, border=0))
+        self.sections.append(render_table_html("", list(shown.columns), shown.values.tolist()))
 
     def figure(self, figure: Any, name: str) -> None:
         path = self.directory / f"{name}.png"
-        figure.savefig(path, dpi=110, bbox_inches="tight")
+        figure.savefig(path, dpi=100, bbox_inches="tight")
         self.out.write(f"(plot written to {path})\n")
         self.sections.append(f"<img src='{path.name}' alt='{html.escape(name)}'>")
 
     def write(self) -> Path:
         page = self.directory / "report.html"
+        findings = "".join(f"<li>{html.escape(f)}</li>" for f in self.findings)
+        summary = f"<div class='findings'><h2>Findings</h2><ul>{findings}</ul></div>"
         body = "\n".join(self.sections)
         page.write_text(
-            "<!doctype html><meta charset='utf-8'><title>registrykit demo</title>"
-            "<style>body{font-family:sans-serif;max-width:70em;margin:auto}"
-            "table{border-collapse:collapse}td,th{padding:2px 8px;text-align:right}"
-            "pre{background:#f6f8fa;padding:8px}</style>"
-            f"<h1>registrykit demo</h1>{body}\n"
+            "<!doctype html><meta charset='utf-8'><title>registrykit demo report</title>"
+            f"<style>{_PAGE_STYLE}</style><h1>registrykit demo report</h1>"
+            f"<p>{time.strftime('%Y-%m-%d %H:%M')} · what registrykit found in the sample "
+            f"registry, step by step below.</p>{summary}{body}\n"
         )
         return page
+
+
+def _cell_text(value: object) -> str:
+    """A table cell as text: lists joined, missing values empty."""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
 def run(out: TextIO = sys.stdout, output_dir: str | os.PathLike[str] = "demo-output") -> Path:
@@ -123,8 +162,12 @@ def _authenticate_and_push(report: _Report, lab: LocalRegistry, client: Client) 
     report.table(frames.credentials(client=client))
 
     report.step("4. Operate: push the samples", f"skopeo copy oci:DIR docker://{lab.host}/...")
-    for pushed in samples.push(lab, client=client):
-        report.note(pushed)
+    pushed = samples.push(lab, client=client)
+    report.note(pushed)
+    report.finding(
+        f"{len(pushed)} sample images pushed, "
+        f"{human_size(sum(p.size for p in pushed))} in all (each image's blobs counted once)"
+    )
     report.table(frames.catalog(lab.host, client=client))
 
 
@@ -136,8 +179,15 @@ def _list_and_analyse(report: _Report, webapp: str, client: Client) -> None:
         frames.tags(webapp, client=client), ["tag", "tag_kind", "platform", "size", "created"]
     )
     history = frames.tag_history(webapp, client=client)
-    report.table(history, ["tag", "created", "size", "size_change", "layers_added"])
+    report.table(history, ["tags", "tag", "created", "size", "size_change", "layers_added"])
     report.figure(plots.tag_history(history), "tag_history")
+    growth = _largest_growth(history)
+    if growth is not None:
+        tag, change, before = growth
+        report.finding(
+            f"{_short(webapp)} {tag} grew {human_size(change)} "
+            f"({change / before:+.0%} on the release before it)"
+        )
 
     regression = f"{webapp}:v1.3.0"
     report.step("4. Operate: layer sizes", f"skopeo inspect docker://{regression}")
@@ -153,19 +203,23 @@ def _waste_and_audit(report: _Report, lab: LocalRegistry, client: Client) -> Non
     bloated = f"{lab.host}/samples/bloated:1.0"
     report.step("4. Operate: wasted space", f"dive {bloated}")
     waste = frames.waste(bloated, client=client)
-    report.note(
-        f"wasted {human_size(int(waste.attrs['wasted_bytes']))}, "
-        f"efficiency {waste.attrs['efficiency']:.1%}"
+    wasted = human_size(int(waste.attrs["wasted_bytes"]))
+    share = 1 - float(waste.attrs["efficiency"])
+    report.note(f"wasted {wasted}, efficiency {waste.attrs['efficiency']:.1%}")
+    report.finding(
+        f"{_short(bloated)} wastes {share:.0%} of its file bytes ({wasted} that later "
+        "layers overwrite or delete, yet every pull downloads)"
     )
     report.table(waste, ["path", "size", "layer"])
+    report.figure(plots.waste(waste), "waste")
     report.figure(plots.largest_files(frames.files(bloated, client=client)), "largest_files")
 
     report.step("4. Operate: storage audit", "(no docker/podman/skopeo equivalent)")
     audit = frames.audit(lab.host, client=client)
-    report.table(audit)
-    report.note(
-        f"registry total, every blob once: {human_size(int(audit.attrs['total_stored_size']))}"
-    )
+    report.table(audit.sort_values("stored_size", ascending=False))
+    total = human_size(int(audit.attrs["total_stored_size"]))
+    report.note(f"registry total, every blob once: {total}")
+    report.finding(f"the registry stores {total} in {len(audit)} repositories")
     report.figure(plots.audit(audit), "audit")
 
 
@@ -174,13 +228,44 @@ def _copy_delete_verify(
 ) -> None:
     target = f"{mirror.host}/mirror/webapp:v1.4.0"
     report.step("4. Operate: copy", f"skopeo copy docker://{webapp}:v1.4.0 docker://{target}")
-    report.note(copy(f"{webapp}:v1.4.0", target, client=client))
+    copied = copy(f"{webapp}:v1.4.0", target, client=client)
+    report.note(copied)
 
     report.step("4. Operate: delete preview", "(docker/podman delete only local images)")
-    report.note(delete(f"{webapp}:stable", dry_run=True, client=client))
+    plan = delete(f"{webapp}:stable", dry_run=True, client=client)
+    report.note(plan)
+    report.finding(
+        f"deleting {_short(webapp)}:stable would also remove the tags "
+        f"{', '.join(t for t in plan.tags if t != 'stable')} (one image)"
+    )
 
     report.step("5. Verify", f"skopeo inspect docker://{target}")
-    report.note(inspect(target, client=client))
+    info = inspect(target, client=client)
+    report.note(info)
+    same = "same digest" if info.digest == copied.digest else "DIGEST DIFFERS"
+    report.finding(f"{_short(webapp)}:v1.4.0 copied to the mirror and verified ({same})")
+
+
+def _short(reference: str) -> str:
+    """``samples/webapp`` for ``127.0.0.1:PORT/samples/webapp``: the port says nothing."""
+    return reference.split("/", 1)[-1]
+
+
+def _largest_growth(history: Any) -> tuple[str, int, int] | None:
+    """The release that grew most: its best tag, the growth and the size before it."""
+    from ..plots import best_tag, tag_names
+
+    if history.empty or history["size_change"].isna().all():
+        return None
+    row = history.loc[history["size_change"].fillna(0).idxmax()]
+    change = int(row["size_change"])
+    if change <= 0:
+        return None
+    if "tags" in history:
+        names = tag_names(row["tags"])
+    else:  # one row per tag: every tag of that image
+        names = [str(t) for t in history.loc[history["digest"] == row["digest"], "tag"]]
+    return best_tag(names), change, int(row["size"]) - change
 
 
 if __name__ == "__main__":

@@ -214,6 +214,7 @@ class LocalRegistry:
         self._startup_timeout = startup_timeout
 
         self._port: int | None = None
+        self._last_port: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_handle: IO[bytes] | None = None
         self._workdir: Path | None = None
@@ -232,8 +233,8 @@ class LocalRegistry:
 
     @property
     def host(self) -> str:
-        """``127.0.0.1:PORT``, as image references name this registry."""
-        return f"127.0.0.1:{self.port}"
+        """``127.0.0.1:PORT``, as references name it; after ``stop()`` still the last address."""
+        return f"127.0.0.1:{self.port if self._port or not self._last_port else self._last_port}"
 
     @property
     def url(self) -> str:
@@ -292,7 +293,7 @@ class LocalRegistry:
 
     def __repr__(self) -> str:
         # Never the password: reprs end up in notebooks and logs.
-        state = f"url={self.url!r}" if self._port is not None else "stopped"
+        state = f"url={self.url!r}" if self._last_port is not None else "not started"
         parts = [state, f"auth={self.auth!r}"]
         if self.auth == "htpasswd":
             parts.append(f"username={self._username!r}")
@@ -341,6 +342,7 @@ class LocalRegistry:
         except BaseException:
             self.stop()
             raise
+        self._last_port = self._port
         atexit.register(self.stop)
         log.info("local registry %s running (pid %s)", self.url, self.pid)
         return self

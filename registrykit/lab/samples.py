@@ -15,6 +15,8 @@ from typing import Any
 
 from .._client import Client, get_client
 from .._model import mediatypes as mt
+from .._model.render import render_table_html, render_table_text
+from .._model.units import human_size
 from .._ops.copy import copy_stores
 from .._stores.memory import MemoryStore
 from .._stores.registry import RegistryStore
@@ -35,6 +37,7 @@ from .local import LocalRegistry
 
 __all__ = [
     "PushedSample",
+    "PushedSamples",
     "Sample",
     "api",
     "base",
@@ -65,12 +68,42 @@ class Sample:
 
 @dataclass(frozen=True)
 class PushedSample:
+    """One pushed sample; ``size`` counts its blobs (each once) as a pull moves them."""
+
     reference: str
     digest: str
     tags: tuple[str, ...]
+    size: int = 0
 
     def __str__(self) -> str:
         return f"{self.reference} {self.digest[:19]}… tags: {', '.join(self.tags)}"
+
+
+class PushedSamples(list[PushedSample]):
+    """What ``push`` returns: a list, shown as one line per image, not one repr each."""
+
+    def _table(self) -> tuple[str, list[str], list[list[str]]]:
+        hosts = sorted({p.reference.split("/", 1)[0] for p in self})
+        title = f"{len(self)} samples pushed to {', '.join(hosts) or 'nowhere'}"
+        rows = [
+            [
+                p.reference.split("/", 1)[-1],
+                ", ".join(t if len(t) <= 20 else f"{t[:19]}…" for t in p.tags) or "(by digest)",
+                f"{p.digest[:19]}…",
+                human_size(p.size),
+            ]
+            for p in self
+        ]
+        return title, ["repository", "tags", "digest", "size"], rows
+
+    def __str__(self) -> str:
+        return render_table_text(*self._table())
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return render_table_html(*self._table())
 
 
 def _noise(seed: str, size: int) -> bytes:
@@ -358,7 +391,7 @@ def push(
     which: Iterable[Sample] | None = None,
     *,
     client: Client | None = None,
-) -> list[PushedSample]:
+) -> PushedSamples:
     """Push samples into a registry host (or a ``LocalRegistry``); blobs first, manifests last.
 
     Each sample is a copy from a ``MemoryStore`` through the same transfer
@@ -367,14 +400,14 @@ def push(
     host = target.host if isinstance(target, LocalRegistry) else target
     client = get_client(client)
     registry = client.registry(host)
-    pushed: list[PushedSample] = []
+    pushed = PushedSamples()
     for sample in which or samples():
         store = MemoryStore("samples")
         add_to_store(store, sample.item, sample.tags)
         copy_stores(
             store, RegistryStore(registry, sample.repository), client=client, progress=False
         )
-        pushed.append(
-            PushedSample(f"{registry.host}/{sample.repository}", sample.item.digest, sample.tags)
-        )
+        size = sum(blob.size for blob in sample.item.blobs())
+        reference = f"{registry.host}/{sample.repository}"
+        pushed.append(PushedSample(reference, sample.item.digest, sample.tags, size))
     return pushed

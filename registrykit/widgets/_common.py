@@ -9,7 +9,8 @@ would and a test or a notebook can hand it another.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as w
@@ -50,6 +51,47 @@ def show(output: w.Output, *values: object, clear: bool = True) -> None:
     the result is there whether or not a kernel is capturing (tests, voila).
     """
     if clear:
-        output.clear_output()
+        empty(output)
     for value in values:
         output.append_display_data(value)
+
+
+@contextmanager
+def busy(*buttons: w.Button) -> Iterator[None]:
+    """Disable ``buttons`` while work runs (a second click cannot start it twice), then restore."""
+    before = [button.disabled for button in buttons]
+    for button in buttons:
+        button.disabled = True
+    try:
+        yield
+    finally:
+        for button, was in zip(buttons, before, strict=True):
+            button.disabled = was
+
+
+def on_click(button: w.Button, action: Callable[[], object]) -> None:
+    """Run ``action`` on a click, unless the button is disabled (work is running)."""
+    button.on_click(lambda b: None if b.disabled else action())
+
+
+def empty(output: w.Output) -> None:
+    """Remove everything ``output`` shows: recorded outputs and, in a kernel, captured ones."""
+    output.outputs = ()
+    # Outside a kernel clear_output() only writes terminal escapes to stdout.
+    shell = _shell()
+    if shell is not None and hasattr(shell, "kernel"):
+        output.clear_output()
+
+
+def _shell() -> object | None:
+    from IPython.core.getipython import get_ipython
+
+    shell: object | None = get_ipython()  # type: ignore[no-untyped-call]
+    return shell
+
+
+def clear(status: w.HTML, output: w.Output | None = None) -> None:
+    """Forget a shown result: its input changed, so it no longer describes the form."""
+    status.value = ""
+    if output is not None:
+        empty(output)

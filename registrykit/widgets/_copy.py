@@ -7,7 +7,19 @@ import ipywidgets as w
 from .._client import Client
 from .._ops.copy import copy as copy_operation
 from .._ops.inspect import inspect as inspect_operation
-from ._common import ERROR, OK, WIDE, Operation, friendly, set_status, show, status_line
+from ._common import (
+    ERROR,
+    OK,
+    WIDE,
+    Operation,
+    busy,
+    clear,
+    friendly,
+    on_click,
+    set_status,
+    show,
+    status_line,
+)
 
 
 class CopyForm(w.VBox):  # type: ignore[misc]
@@ -15,6 +27,9 @@ class CopyForm(w.VBox):  # type: ignore[misc]
 
     ``copy`` and ``inspect`` are the operations called (``rk.copy`` and
     ``rk.inspect`` by default); ``inspect`` reads the source's platforms.
+    Changing the source empties the platform list (another image has other
+    platforms); changing any input removes the last result. Buttons are
+    disabled while a copy or a read runs.
     """
 
     def __init__(
@@ -47,8 +62,11 @@ class CopyForm(w.VBox):  # type: ignore[misc]
         self.status = status_line()
         self.output = w.Output()
         self.result: object | None = None
-        self.inspect_button.on_click(lambda _b: self.load_platforms())
-        self.button.on_click(lambda _b: self.copy())
+        on_click(self.inspect_button, self.load_platforms)
+        on_click(self.button, self.copy)
+        self.source.observe(lambda _c: self._source_changed(), names="value")
+        for control in (self.destination, self.all_tags):
+            control.observe(lambda _c: self._input_changed(), names="value")
         super().__init__(
             [
                 self.source,
@@ -61,10 +79,21 @@ class CopyForm(w.VBox):  # type: ignore[misc]
             ]
         )
 
+    def _input_changed(self) -> None:
+        self.result = None
+        clear(self.status, self.output)
+
+    def _source_changed(self) -> None:
+        # A selection made for the previous image must not narrow this one's copy.
+        self.platforms.options = []
+        self._input_changed()
+
     def load_platforms(self) -> list[str]:
         """Fill the platform choice from the source: an index's platforms, else none."""
+        self._source_changed()
         try:
-            info = self._inspect(self.source.value.strip(), client=self.client)
+            with busy(self.inspect_button, self.button):
+                info = self._inspect(self.source.value.strip(), client=self.client)
         except Exception as exc:  # shown in the form, never a traceback
             set_status(self.status, friendly(exc), ERROR)
             return []
@@ -81,13 +110,13 @@ class CopyForm(w.VBox):  # type: ignore[misc]
         if not src or not dst:
             set_status(self.status, "Enter a source and a destination.", ERROR)
             return None
+        self._input_changed()
         set_status(self.status, f"Copying {src} → {dst}…")
-        self.output.clear_output()
         platforms = list(self.platforms.value) or None
         failure: Exception | None = None
         # tqdm.auto draws its bar in the output. The try sits inside the
         # ``with``: an Output widget swallows exceptions raised through it.
-        with self.output:
+        with self.output, busy(self.inspect_button, self.button):
             try:
                 self.result = self._copy(
                     src, dst, all_tags=self.all_tags.value, platforms=platforms, client=self.client

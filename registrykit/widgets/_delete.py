@@ -12,7 +12,10 @@ from ._common import (
     OK,
     WIDE,
     Operation,
+    busy,
+    clear,
     friendly,
+    on_click,
     set_status,
     show,
     status_line,
@@ -24,8 +27,10 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
 
     Deleting a manifest removes every tag that points at it, so the Delete
     button stays disabled until a preview of *this* image ran and the
-    confirmation box is ticked. ``delete`` is the operation called (``rk.delete``
-    by default), once with ``dry_run=True`` for the preview.
+    confirmation box is ticked. Changing the image or "Remove only this tag"
+    removes the preview and any earlier result, so nothing shown describes
+    another request. ``delete`` is the operation called (``rk.delete`` by
+    default), once with ``dry_run=True`` for the preview.
     """
 
     def __init__(
@@ -54,10 +59,10 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
         self.plan: object | None = None
         self.result: object | None = None
         self._previewed: tuple[str, bool] | None = None
-        self.preview_button.on_click(lambda _b: self.preview())
-        self.button.on_click(lambda _b: self.delete())
+        on_click(self.preview_button, self.preview)
+        on_click(self.button, self.delete)
         for control in (self.image, self.untag_only):
-            control.observe(lambda _c: self._reset(), names="value")
+            control.observe(lambda _c: self._input_changed(), names="value")
         self.confirm.observe(lambda _c: self._update_button(), names="value")
         super().__init__(
             [
@@ -74,6 +79,11 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
     def _key(self) -> tuple[str, bool]:
         return self.image.value.strip(), bool(self.untag_only.value)
 
+    def _input_changed(self) -> None:
+        self.plan = self.result = None
+        clear(self.status, self.output)
+        self._reset()
+
     def _reset(self) -> None:
         self._previewed = None
         self.confirm.value = False
@@ -85,10 +95,14 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
 
     def preview(self) -> object | None:
         image, untag_only = self._key()
+        self._input_changed()
+        set_status(self.status, f"Previewing {image}…")
         try:
-            self.plan = self._delete(image, dry_run=True, untag_only=untag_only, client=self.client)
+            with busy(self.preview_button):
+                self.plan = self._delete(
+                    image, dry_run=True, untag_only=untag_only, client=self.client
+                )
         except Exception as exc:  # shown in the form, never a traceback
-            self._reset()
             set_status(self.status, friendly(exc), ERROR)
             return None
         show(self.output, self.plan)
@@ -103,13 +117,16 @@ class DeleteForm(w.VBox):  # type: ignore[misc]
             set_status(self.status, "Run Preview and tick the confirmation first.", ERROR)
             return None
         image, untag_only = self._key()
+        # The preview was for this one delete: it and the tick are spent either way.
+        self._reset()
+        clear(self.status, self.output)
+        set_status(self.status, f"Deleting {image}…")
         try:
-            self.result = self._delete(image, untag_only=untag_only, client=self.client)
+            with busy(self.preview_button):
+                self.result = self._delete(image, untag_only=untag_only, client=self.client)
         except Exception as exc:  # shown in the form, never a traceback
             set_status(self.status, friendly(exc), ERROR)
             return None
-        finally:
-            self._reset()
         show(self.output, self.result)
         set_status(self.status, "Deleted.", OK)
         return self.result

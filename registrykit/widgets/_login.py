@@ -5,9 +5,20 @@ from __future__ import annotations
 import ipywidgets as w
 
 from .._client import Client
-from .._model.registries import determine_registry
+from .._model.registries import RegistryInfo, determine_registry
 from .._ops.login import login as login_operation
-from ._common import ERROR, OK, WIDE, Operation, friendly, set_status, status_line
+from ._common import (
+    ERROR,
+    OK,
+    WIDE,
+    Operation,
+    busy,
+    clear,
+    friendly,
+    on_click,
+    set_status,
+    status_line,
+)
 
 KNOWN_REGISTRIES = (
     "docker.io",
@@ -25,6 +36,9 @@ class LoginForm(w.VBox):  # type: ignore[misc]
 
     The password lives only in the ``Password`` widget until Login is pressed
     and is cleared right after, whatever the outcome. It is never echoed.
+    An error shows without the registry's login hint: the hint is already
+    shown under the registry, and a generic one ("usually no login is needed
+    for a local registry") contradicts a registry that just asked for one.
     ``login`` is the operation called (``rk.login`` by default).
     """
 
@@ -50,8 +64,8 @@ class LoginForm(w.VBox):  # type: ignore[misc]
         self.client = client
         self._login = login or login_operation
         self.result: object | None = None
-        self.button.on_click(lambda _b: self.login())
-        self.registry.observe(lambda _c: self._show_hint(), names="value")
+        on_click(self.button, self.login)
+        self.registry.observe(lambda _c: self._registry_changed(), names="value")
         self._show_hint()
         super().__init__(
             [
@@ -65,17 +79,31 @@ class LoginForm(w.VBox):  # type: ignore[misc]
             ]
         )
 
-    def _show_hint(self) -> None:
+    def _registry_changed(self) -> None:
+        self.result = None
+        clear(self.status)
+        self._show_hint()
+
+    def _info(self) -> RegistryInfo | None:
         host = self.registry.value.strip()
-        if not host:
-            self.hint.value = ""
-            return
         try:
-            info = determine_registry(host)
+            return determine_registry(host) if host else None
         except ValueError:
+            return None
+
+    def _show_hint(self) -> None:
+        info = self._info()
+        if info is None:
             self.hint.value = ""
             return
         self.hint.value = f"<small>{info.display_name}: <code>{info.login_hint}</code></small>"
+
+    def _error_text(self, exc: BaseException) -> str:
+        text = friendly(exc)
+        info = self._info()
+        if info is not None:
+            text = text.replace(info.login_hint, "").strip()
+        return text
 
     def login(self) -> object | None:
         registry = self.registry.value.strip()
@@ -85,17 +113,19 @@ class LoginForm(w.VBox):  # type: ignore[misc]
         if not registry:
             set_status(self.status, "Enter the registry host first.", ERROR)
             return None
+        self.result = None
         set_status(self.status, f"Logging in to {registry}…")
         try:
-            self.result = self._login(
-                registry,
-                username or None,
-                password or None,
-                store=self.remember.value,
-                client=self.client,
-            )
+            with busy(self.button):
+                self.result = self._login(
+                    registry,
+                    username or None,
+                    password or None,
+                    store=self.remember.value,
+                    client=self.client,
+                )
         except Exception as exc:  # a form shows the message with its remedy, not a traceback
-            set_status(self.status, friendly(exc), ERROR)
+            set_status(self.status, self._error_text(exc), ERROR)
             return None
         set_status(self.status, str(self.result).replace("\n", " — "), OK)
         return self.result

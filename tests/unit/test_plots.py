@@ -103,7 +103,7 @@ def test_tag_history_groups_tags_on_one_digest_and_ignores_small_growth() -> Non
     df.loc[3, "size_change"] = 0
     ax = plots.tag_history(df).axes[0]
     assert list(ax.lines[0].get_ydata()) == [1000, 1050, 2000]
-    assert [t.get_text() for t in ax.texts] == ["1.0.0", "1.1.0", "v1.2.0 +1\n+950 B"]
+    assert [t.get_text() for t in ax.texts] == ["1.0.0", "1.1.0", "v1.2.0 (+1 tag)\n+950 B"]
     marked = ax.collections[0].get_offsets()
     assert [row[1] for row in marked] == [2000]  # +5% is growth, not a regression
 
