@@ -50,9 +50,9 @@ class _Report:
         self.sections.append(f"<pre>{html.escape(str(text))}</pre>")
 
     def table(self, frame: Any, columns: list[str] | None = None) -> None:
-        from ..frames._format import humanize
+        from ..frames._format import readable
 
-        shown = humanize(frame[columns] if columns else frame)
+        shown = readable(frame[columns] if columns else frame)
         self.out.write(shown.to_string(index=False) + "\n")
         self.sections.append(shown.to_html(index=False, border=0))
 
