@@ -68,7 +68,8 @@ class RegistryBrowser(w.VBox):  # type: ignore[misc]
         if history is None:
             return
         show(self.history, history)
-        self.tag.options = list(dict.fromkeys(history["tag"]))  # type: ignore[index]
+        # One row per image; every tag of each image is a choice.
+        self.tag.options = [t for tags in history["tags"] for t in tags]  # type: ignore[index]
 
     def _tag_changed(self) -> None:
         self.layers.clear_output()
