@@ -142,7 +142,7 @@ def _list_and_analyse(report: _Report, webapp: str, client: Client) -> None:
     regression = f"{webapp}:v1.3.0"
     report.step("4. Operate: layer sizes", f"skopeo inspect docker://{regression}")
     layers = frames.layers(regression, client=client)
-    report.table(layers, ["index", "size", "percent", "created_by"])
+    report.table(layers, ["size", "percent", "created_by"])  # the layer number is the index
     report.figure(plots.layer_sizes(layers), "layer_sizes")
     report.table(frames.diff(f"{webapp}:v1.2.0", regression, client=client))
 
