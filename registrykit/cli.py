@@ -53,7 +53,7 @@ def emit(result: Any, fmt: str, out: TextIO) -> None:
     """Write a DataFrame, a result object or plain data in the chosen format."""
     import pandas as pd
 
-    from .frames._format import humanize
+    from .frames._format import readable
 
     if isinstance(result, pd.DataFrame):
         if fmt == "csv":
@@ -61,11 +61,11 @@ def emit(result: Any, fmt: str, out: TextIO) -> None:
         elif fmt == "json":
             out.write(result.to_json(orient="records", date_format="iso", indent=2) + "\n")
         elif fmt == "markdown":
-            out.write(_markdown(humanize(result)) + "\n")
+            out.write(_markdown(readable(result)) + "\n")
         elif result.empty:
             out.write("(no rows)\n")
         else:
-            out.write(humanize(result).to_string(index=False) + "\n")
+            out.write(readable(result).to_string(index=False) + "\n")
         return
     if fmt == "json" or isinstance(result, dict | list):
         # Raw documents (manifests, configs) are JSON whatever the format.

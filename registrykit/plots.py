@@ -135,7 +135,7 @@ def layer_sizes(
     fig, ax = _figure(len(df))
     labels = [
         f"{int(i)}: {truncate(c) if c else str(d)[7:19]}"
-        for i, c, d in zip(df["index"], df["created_by"].fillna(""), df["digest"], strict=True)
+        for i, c, d in zip(df.index, df["created_by"].fillna(""), df["digest"], strict=True)
     ]
     sizes = [int(s) for s in df["size"]]
     bars = ax.barh(range(len(df)), sizes, color=_NORMAL)

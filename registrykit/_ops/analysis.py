@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +22,13 @@ from .progress import ProgressArg, bar
 __all__ = [
     "AuditResult",
     "audit_records",
+    "blob_sizes",
     "classify_tag",
     "diff_records",
     "history_records",
     "layer_records",
+    "order_tags",
+    "referrers_subject",
     "tag_history_records",
     "tag_report_records",
 ]
@@ -80,6 +83,62 @@ def semver_key(tag: str) -> tuple[int, int, int, int, str] | None:
     return (int(major), int(minor or 0), int(patch or 0), 0 if pre else 1, pre or "")
 
 
+# -- the one tag order ------------------------------------------------------------
+
+# Referrers-scheme tags (OCI's fallback, cosign's .sig/.att/.sbom) name their subject.
+_REFERRERS_TAG = re.compile(
+    r"^(?P<algorithm>sha256|sha512)-(?P<hex>[0-9a-f]{64}|[0-9a-f]{128})(\.\w+)?$"
+)
+# "Best first" among tags of equal date: versions, then the moving names, then the rest.
+_KIND_RANK = {"semver": 0, "latest": 1, "stable": 2, "date": 3, "other": 4, "git-sha": 5}
+
+
+def referrers_subject(tag: str) -> str | None:
+    """The digest a referrers-scheme tag (``sha256-<hex>``, ``.sig``, ``.att``) belongs to."""
+    match = _REFERRERS_TAG.match(tag)
+    return f"{match['algorithm']}:{match['hex']}" if match else None
+
+
+def _natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
+    # "v10" after "v9": digit runs compare as numbers.
+    parts = re.split(r"(\d+)", tag)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in parts if p)
+
+
+def _version(tag: str) -> tuple[int | str, ...]:
+    semver = semver_key(tag)
+    if semver is not None:
+        return semver
+    if classify_tag(tag) == "date":
+        return tuple(int(p) for p in re.findall(r"\d+", tag))
+    return ()
+
+
+def order_tags(
+    tags: Iterable[str], dates: Mapping[str, dt.datetime | None] | None = None
+) -> list[str]:
+    """Tags in registrykit's one order, newest first; every listing uses it.
+
+    With ``dates``: newest date first, tags without a date last. Ties (and
+    all tags when no dates are given) go by version: semver tags, highest
+    first; then ``latest``, ``stable``, date tags (newest first), other
+    names, git SHAs, each kind in natural order (``v9`` before ``v10``);
+    referrers tags (``sha256-<hex>``) come last, they are not the user's tags.
+    The registry's storage order never shows through.
+    """
+    names = sorted(set(tags), key=lambda t: (_natural_key(t), t))
+    # Stable sorts, least significant key first.
+    names.sort(key=_version, reverse=True)
+    names.sort(key=lambda t: (referrers_subject(t) is not None, _KIND_RANK[classify_tag(t)]))
+    if dates is not None:
+        names.sort(key=lambda t: _newest_first(dates.get(t)))
+    return names
+
+
+def _newest_first(when: dt.datetime | None) -> tuple[int, float]:
+    return (1, 0.0) if when is None else (0, -when.timestamp())
+
+
 def tag_report_records(
     repository: str | Reference,
     *,
@@ -99,7 +158,10 @@ def tag_report_records(
     return _report_rows(records, names)
 
 
-def _report_rows(records: Sequence[ImageRecord], tags: Sequence[str]) -> list[dict[str, Any]]:
+def _report_rows(records: Sequence[ImageRecord], names: Sequence[str]) -> list[dict[str, Any]]:
+    # Referrers tags (signatures, SBOMs) are tooling's, not a tagging choice to check.
+    tags = [t for t in names if referrers_subject(t) is None]
+    referrers = len(names) - len(tags)
     kinds = {t: classify_tag(t) for t in tags}
     semvers = sorted(
         (t for t, k in kinds.items() if k == "semver"),
@@ -143,7 +205,8 @@ def _report_rows(records: Sequence[ImageRecord], tags: Sequence[str]) -> list[di
         {
             "check": "tag kinds",
             "passed": counts["other"] == 0,
-            "detail": ", ".join(f"{k}: {n}" for k, n in counts.items() if n),
+            "detail": ", ".join(f"{k}: {n}" for k, n in counts.items() if n)
+            + (f" ({referrers} referrers tags not counted)" if referrers else ""),
         }
     )
     return rows
@@ -199,7 +262,8 @@ def history_records(image: ResolvedImage) -> list[dict[str, Any]]:
 
 
 def layer_records(image: ResolvedImage) -> list[dict[str, Any]]:
-    """One row per layer; ``percent`` is of the image's layer bytes (config excluded)."""
+    """One row per layer, ``index`` from 0; ``percent`` is of the image's layer bytes
+    (config excluded), to one decimal."""
     created_by = {
         r["layer_digest"]: r["created_by"] for r in history_records(image) if r["layer_digest"]
     }
@@ -211,7 +275,8 @@ def layer_records(image: ResolvedImage) -> list[dict[str, Any]]:
             "digest": d.digest,
             "media_type": d.media_type,
             "size": d.size,
-            "percent": 100.0 * d.size / total if total else 0.0,
+            # One decimal: more digits are noise in a table people read.
+            "percent": round(100.0 * d.size / total, 1) if total else 0.0,
             "created_by": created_by.get(d.digest, ""),
         }
         for i, d in enumerate(layers)
@@ -254,22 +319,32 @@ def _one_per_tag(records: Sequence[ImageRecord]) -> list[ImageRecord]:
 
 
 def tag_history_records(records: Sequence[ImageRecord]) -> list[dict[str, Any]]:
-    """Tags ordered by ``created`` (unknown dates last), each against the previous.
+    """One row per image (digest), oldest to newest, each against the one before.
 
-    Pass records of one platform (``tag_records(..., platform=)``) or all of
-    them; with several platforms per tag, linux/amd64 (else the first) is used.
+    ``tags`` holds all the image's tags in ``order_tags`` order and ``tag`` the
+    first of them, so a change is credited to the image, not to whichever of
+    its tags sorts first. Images without a creation time come last. Pass
+    records of one platform (``tag_records(..., platform=)``) or all of them;
+    with several platforms per tag, linux/amd64 (else the first) is used.
     """
-    chosen = _one_per_tag(records)
-    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
-    ordered = sorted(chosen, key=lambda r: (r.created or far_future, r.tag or ""))
+    images: dict[str, list[ImageRecord]] = {}
+    for r in _one_per_tag(records):
+        images.setdefault(r.digest, []).append(r)
+    tags_of = {d: order_tags(r.tag or "" for r in rows) for d, rows in images.items()}
+    digest_of = {tags[0]: d for d, tags in tags_of.items()}
+    newest_first = order_tags(digest_of, {t: images[d][0].created for t, d in digest_of.items()})
+    dated = [t for t in newest_first if images[digest_of[t]][0].created is not None]
+    undated = [t for t in newest_first if images[digest_of[t]][0].created is None]
     rows: list[dict[str, Any]] = []
     previous: ImageRecord | None = None
-    for r in ordered:
+    for best in dated[::-1] + undated[::-1]:
+        r = images[digest_of[best]][0]
         layers = {d.digest for d in r.layers}
         before = {d.digest for d in previous.layers} if previous else None
         rows.append(
             {
-                "tag": r.tag,
+                "tag": best,
+                "tags": tags_of[r.digest],
                 "created": r.created,
                 "digest": r.digest,
                 "size": r.size,
@@ -325,7 +400,7 @@ def audit_records(
     for name in names:
         ref = parse_repository(name)
         records = tag_records(ref, include_attestations=True, progress=progress, client=c)
-        per_repo.append((f"{ref.registry}/{ref.repository}", records, _blobs(records)))
+        per_repo.append((f"{ref.registry}/{ref.repository}", records, blob_sizes(records)))
         advance(1)
 
     holders: dict[str, int] = {}
@@ -354,7 +429,7 @@ def audit_records(
     return AuditResult(rows, sum(everything.values()), logical_total)
 
 
-def _blobs(records: Iterable[ImageRecord]) -> dict[str, int]:
+def blob_sizes(records: Iterable[ImageRecord]) -> dict[str, int]:
     """Size of each config and layer blob the records reference, by digest."""
     blobs: dict[str, int] = {}
     for r in records:

@@ -35,11 +35,17 @@ class RetentionRow:
 
 @dataclass(frozen=True)
 class Plan:
-    """A plan before anything moves: ``kind`` is ``retention`` or ``sync``."""
+    """A plan before anything moves: ``kind`` is ``retention`` or ``sync``.
+
+    ``freed_bytes`` (retention) counts the config and layer blobs that only
+    the deleted images hold; blobs a kept image shares are not freed. Space
+    returns after the registry's garbage collection.
+    """
 
     kind: str
     rows: list[Any]
     meta: dict[str, str] = field(default_factory=dict)
+    freed_bytes: int = 0
 
     def records(self) -> list[dict[str, Any]]:
         return [asdict(r) for r in self.rows]

@@ -1,19 +1,23 @@
-"""Retention rules: which tags to keep, delete or untag, as a ``Plan``.
+"""Retention rules over images, not tags: which to keep, delete or untag, as a ``Plan``.
 
-The rule that matters: a digest a kept tag points to is never deleted. A
-tag the rules would drop but whose digest a kept tag shares is *untagged*
-(only the tag goes, via ``delete(untag_only=True)``), so the kept tag's image
-survives. ``plans.apply`` carries the plan out.
+The rules count and date *images* (digests): ``keep_last=2`` keeps the two
+newest images with every tag on them, an index with all its platform
+manifests. A digest a kept tag points to is never deleted: a tag the rules
+would drop but whose image a ``keep`` match holds is *untagged* (only the tag
+goes, via ``delete(untag_only=True)``). Referrers tags (``sha256-<hex>``)
+follow their subject. ``plans.apply`` carries the plan out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 
 from .._client import Client, get_client
 from .._model.reference import Reference, parse_repository
-from .listing import tag_records
+from .analysis import blob_sizes, order_tags, referrers_subject
+from .listing import ImageRecord, tag_records
 from .plans import Plan, RetentionRow
 from .sync import TagFilter, match_tags
 
@@ -21,11 +25,23 @@ __all__ = ["parse_age", "plan_retention"]
 
 _AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_REFERRERS_TAG = re.compile(r"^(?P<algorithm>sha256|sha512)-(?P<hex>[0-9a-f]{64,128})(\.\w+)?$")
 
-# tag -> (digest, created, size summed over its platforms)
-_TagInfo = dict[str, tuple[str, dt.datetime | None, int]]
-_Decisions = dict[str, tuple[str, str]]
+
+@dataclass
+class _Image:
+    """One tagged manifest (an image, an index with its platforms, or an artifact)."""
+
+    digest: str
+    created: dt.datetime | None = None
+    size: dict[str, int] = field(default_factory=dict)  # per tag, summed over platforms
+    blobs: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def tags(self) -> list[str]:
+        return order_tags(self.size)
+
+
+_Decision = tuple[str, str]
 
 
 def parse_age(value: dt.timedelta | dt.datetime | str, now: dt.datetime) -> dt.datetime:
@@ -52,12 +68,16 @@ def plan_retention(
     client: Client | None = None,
     now: dt.datetime | None = None,
 ) -> Plan:
-    """Decide per tag: keep, delete, or untag (digest shared with a kept tag).
+    """Decide per image, then list per tag: keep, delete, or untag.
 
     Without ``keep_last`` or ``older_than`` nothing is selected for deletion.
-    A tag is dropped when it is not kept by ``keep`` (list, glob or regex),
-    is not among the ``keep_last`` newest, and (with ``older_than``) was
-    created before the cutoff; tags without a creation time are kept.
+    An image is dropped when it is not among the ``keep_last`` newest images
+    and (with ``older_than``) was created before the cutoff; an image without
+    a creation time is never dropped by the age rule. Tags matching ``keep``
+    (list, glob or regex) stay, and so does their image: its other tags are
+    only untagged. Referrers tags are kept or deleted with their subject.
+    Rows run newest image first; ``plan.freed_bytes`` is what only the
+    deleted images hold.
     """
     if keep_last is not None and keep_last < 0:
         raise ValueError("keep_last must be 0 or more")
@@ -66,85 +86,108 @@ def plan_retention(
     cutoff = (
         parse_age(older_than, now or dt.datetime.now(dt.UTC)) if older_than is not None else None
     )
-    by_tag = _tag_info(c, ref)
-    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    ordered = sorted(by_tag, key=lambda t: (by_tag[t][1] or epoch, t), reverse=True)
-    protected = set(match_tags(ordered, keep)) if keep is not None else set()
-    newest = set(ordered[:keep_last]) if keep_last is not None else set()
-    decisions = {
-        tag: _decide(tag, by_tag[tag][1], protected, newest, keep_last, cutoff) for tag in ordered
-    }
-    _follow_subjects(ordered, by_tag, decisions, protected)
-    kept_by_digest = _kept_images(ordered, by_tag, decisions)
-    rows = []
-    for tag in ordered:
-        digest, created, size = by_tag[tag]
-        action, reason = decisions[tag]
-        if action == "delete" and digest in kept_by_digest:
-            action = "untag"
-            reason += (
-                f"; digest shared with kept tag {kept_by_digest[digest]}, so only the tag goes"
-            )
-        rows.append(RetentionRow(tag, digest, created, size, action, reason))
-    return Plan("retention", rows, {"repository": ref.name})
+    images, by_subject = _images(tag_records(ref, include_attestations=True, client=c))
+    referrers = dict(by_subject)
+    protected = set(match_tags([t for i in images for t in i.size], keep)) if keep else set()
+    by_best = {image.tags[0]: image for image in images}
+    newest = order_tags(by_best, {t: i.created for t, i in by_best.items()})
+    rows: list[RetentionRow] = []
+    for rank, best in enumerate(newest):
+        image = by_best[best]
+        action, reason = _rule(image.created, rank, keep_last, cutoff)
+        image_rows = _tag_rows(image, action, reason, protected)
+        gone = all(r.action == "delete" for r in image_rows)
+        rows += image_rows + _follow(image, referrers.pop(image.digest, []), gone, protected)
+    for orphans in referrers.values():
+        rows += _follow(None, orphans, False, protected)
+    manifests = images + [m for group in by_subject.values() for m in group]
+    freed = _freed_bytes(manifests, rows)
+    return Plan("retention", rows, {"repository": ref.name}, freed_bytes=freed)
 
 
-def _tag_info(c: Client, ref: Reference) -> _TagInfo:
-    by_tag: _TagInfo = {}
-    for record in tag_records(ref, client=c):
-        if record.tag is None:
+def _images(records: list[ImageRecord]) -> tuple[list[_Image], dict[str, list[_Image]]]:
+    """The tagged manifests, and the referrers tags' manifests by subject digest."""
+    by_digest: dict[str, _Image] = {}
+    for r in records:
+        if r.tag is None:
             continue
-        digest, created, size = by_tag.get(record.tag, (record.digest, None, 0))
-        if record.created is not None and (created is None or record.created > created):
-            created = record.created
-        by_tag[record.tag] = (digest, created, size + record.size)
-    return by_tag
+        image = by_digest.setdefault(r.digest, _Image(r.digest))
+        if r.created is not None and (image.created is None or r.created > image.created):
+            image.created = r.created
+        image.size[r.tag] = image.size.get(r.tag, 0) + (0 if r.attestation else r.size)
+        image.blobs.update(blob_sizes([r]))
+    images: list[_Image] = []
+    referrers: dict[str, list[_Image]] = {}
+    for image in by_digest.values():
+        subjects = {referrers_subject(t) for t in image.size}
+        subject = subjects.pop() if len(subjects) == 1 else None
+        if subject is not None:
+            referrers.setdefault(subject, []).append(image)
+        else:
+            images.append(image)
+    return images, referrers
 
 
-def _decide(
-    tag: str,
-    created: dt.datetime | None,
-    protected: set[str],
-    newest: set[str],
-    keep_last: int | None,
-    cutoff: dt.datetime | None,
-) -> tuple[str, str]:
-    """The rules for one tag, before shared digests and referrers are considered."""
-    if tag in protected:
-        return ("keep", "matches keep")
-    if keep_last is not None and tag in newest:
-        return ("keep", f"one of the {keep_last} newest")
+def _rule(
+    created: dt.datetime | None, rank: int, keep_last: int | None, cutoff: dt.datetime | None
+) -> _Decision:
+    """The rules for one image (``rank`` 0 is the newest)."""
+    if keep_last is not None and rank < keep_last:
+        return ("keep", f"one of the {keep_last} newest images")
     if cutoff is not None and created is None:
-        return ("keep", "creation time unknown")
+        return ("keep", "no date, and an age rule never deletes an undated image")
     if cutoff is not None and created is not None and created >= cutoff:
         return ("keep", f"created after {cutoff:%Y-%m-%d %H:%M} UTC")
     if keep_last is None and cutoff is None:
         return ("keep", "no rule selects it (give keep_last or older_than)")
     if cutoff is not None:
         return ("delete", f"created before {cutoff:%Y-%m-%d %H:%M} UTC")
-    return ("delete", f"not among the {keep_last} newest")
+    return ("delete", f"not among the {keep_last} newest images")
 
 
-def _kept_images(ordered: list[str], by_tag: _TagInfo, decisions: _Decisions) -> dict[str, str]:
-    """digest -> the first kept tag on it."""
-    found: dict[str, str] = {}
-    for tag in ordered:
-        if decisions[tag][0] == "keep":
-            found.setdefault(by_tag[tag][0], tag)
-    return found
+def _tag_rows(image: _Image, action: str, reason: str, protected: set[str]) -> list[RetentionRow]:
+    """Every tag of ``image``; a ``keep`` match holds the image, so the others are untagged."""
+    held = [t for t in image.tags if t in protected]
+    rows = []
+    for tag in image.tags:
+        if tag in held:
+            decision = ("keep", "matches keep")
+        elif action == "delete" and held:
+            shared = f"digest shared with kept tag {held[0]}, so only the tag goes"
+            decision = ("untag", f"{reason}; {shared}")
+        else:
+            decision = (action, reason)
+        rows.append(RetentionRow(tag, image.digest, image.created, image.size[tag], *decision))
+    return rows
 
 
-def _follow_subjects(
-    ordered: list[str], by_tag: _TagInfo, decisions: _Decisions, protected: set[str]
-) -> None:
-    """Referrers listed under the tag schema (sha256-<hex>, cosign's .sig/.att)
-    belong to their subject: they stay while it stays and go with it."""
-    images_kept = _kept_images(ordered, by_tag, decisions)
-    for tag in ordered:
-        match = _REFERRERS_TAG.match(tag)
-        if match and tag not in protected:
-            subject = f"{match['algorithm']}:{match['hex']}"
-            if subject in images_kept:
-                decisions[tag] = ("keep", f"referrers of {images_kept[subject]}, which is kept")
-            else:
-                decisions[tag] = ("delete", "referrers of an image that is not kept")
+def _follow(
+    subject: _Image | None, referrers: list[_Image], gone: bool, protected: set[str]
+) -> list[RetentionRow]:
+    """Referrers tags of ``subject``: kept while it stays, deleted with it."""
+    if subject is None:
+        decision = ("keep", "referrers of an image not tagged in this repository")
+    elif gone:
+        decision = ("delete", f"referrers of {subject.tags[0]}, deleted with it")
+    else:
+        decision = ("keep", f"referrers of {subject.tags[0]}, which is kept")
+    rows = []
+    for image in referrers:
+        for tag in image.tags:
+            own = ("keep", "matches keep") if tag in protected else decision
+            rows.append(RetentionRow(tag, image.digest, image.created, image.size[tag], *own))
+    return rows
+
+
+def _freed_bytes(manifests: list[_Image], rows: list[RetentionRow]) -> int:
+    """Bytes of the blobs that only deleted manifests hold (shared blobs stay)."""
+    staying = {r.digest for r in rows if r.action != "delete"}
+    kept = {d for m in manifests if m.digest in staying for d in m.blobs}
+    freed = {
+        d: size
+        for m in manifests
+        if m.digest not in staying
+        for d, size in m.blobs.items()
+        if d not in kept
+    }
+    return sum(freed.values())

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from .._client import Client, get_client
 from .._model.reference import Reference, parse_repository
 from .._stores.registry import RegistryStore
+from .analysis import order_tags
 from .copy import copy
 from .results import CopyResult, SyncResult
 
@@ -62,12 +63,15 @@ def sync_rows(
     tags: TagFilter = None,
     client: Client | None = None,
 ) -> list[SyncRow]:
-    """The plan: one row per selected source tag, ``copy`` where the digests differ."""
+    """The plan: one row per selected source tag, ``copy`` where the digests differ.
+
+    Rows follow ``analysis.order_tags`` (by version; a sync reads no dates).
+    """
     c = get_client(client)
     src_ref, dst_ref = _repo(src_repository), _repo(dst_repository)
     src = RegistryStore(c.registry(src_ref), src_ref.repository)
     dst = RegistryStore(c.registry(dst_ref), dst_ref.repository)
-    selected = match_tags(src.tags(), tags)
+    selected = order_tags(match_tags(src.tags(), tags))
     existing = set(dst.tags())
 
     def compare(tag: str) -> SyncRow:

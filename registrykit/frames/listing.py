@@ -5,18 +5,26 @@ Each function gathers records with the core (``_images``, ``_analysis``,
 an empty result has the same columns and dtypes as a full one. Sizes are
 int64 bytes, times ``datetime64[ns, UTC]`` (NaT when unknown), and columns
 with few values are categories.
+
+Rows come in a meaningful order (``rk.tags`` newest first, ``tag_history``
+oldest to newest, ``audit`` largest first; tags in ``analysis.order_tags``
+order, never the registry's storage order). Columns a person reads first
+(tag, date, size, platform) come before long digests, and what every row
+shares (the repository) is in ``df.attrs`` instead of a column. Show any of
+them with ``rk.frames.readable(df)`` for human sizes and short digests.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import pandas as pd
 
 from .._client import Client, get_client
 from .._model.manifest import Platform
-from .._model.reference import Reference
+from .._model.reference import Reference, parse_repository
 from .._ops import analysis
 from .._ops.filesystem import image_files, summarize_waste
 from .._ops.listing import (
@@ -32,6 +40,22 @@ from ._dtypes import Kind, typed_frame
 
 PlatformArg = str | Platform | None
 
+
+class HasHost(Protocol):
+    """A registry object such as ``rk.LocalRegistry``: anything with a ``host``."""
+
+    @property
+    def host(self) -> str: ...
+
+
+RegistryArg = str | HasHost
+
+
+def registry_name(registry: RegistryArg) -> str:
+    """``registry`` as a host string: a ``LocalRegistry`` (or any ``.host``) gives its host."""
+    return registry if isinstance(registry, str) else str(registry.host)
+
+
 CATALOG: dict[str, Kind] = {"registry": "category", "repository": "str"}
 SEARCH: dict[str, Kind] = {
     "registry": "category",
@@ -41,29 +65,32 @@ SEARCH: dict[str, Kind] = {
     "official": "bool",
     "automated": "bool",
 }
+# The repository is the same on every row: it is in df.attrs["repository"].
 TAGS: dict[str, Kind] = {
-    "repository": "category",
     "tag": "str",
-    "digest": "str",
-    "media_type": "category",
-    "platform": "category",
-    "image_digest": "str",
     "created": "time",
     "size": "int",
+    "platform": "category",
     "layers": "int",
     "tag_kind": analysis.TAG_KINDS,
-    "artifact_type": "category",
     "attestation": "bool",
+    "media_type": "category",
+    "digest": "str",
+    "image_digest": "str",
+    "artifact_type": "category",
 }
+# Columns shown only when some row has a value (private registries have none).
+OPTIONAL_COLUMNS = ("artifact_type",)
 TAG_HISTORY: dict[str, Kind] = {
     "tag": "str",
+    "tags": "object",
     "created": "time",
-    "digest": "str",
     "size": "int",
     "size_change": "Int64",
     "layers": "int",
     "layers_added": "int",
     "layers_removed": "int",
+    "digest": "str",
 }
 HISTORY: dict[str, Kind] = {
     "step": "int",
@@ -74,15 +101,21 @@ HISTORY: dict[str, Kind] = {
     "size": "int",
     "cumulative_size": "int",
 }
+# The layer's position (from 0) is the frame's index, named "layer".
 LAYERS: dict[str, Kind] = {
-    "index": "int",
-    "digest": "str",
-    "media_type": "category",
     "size": "int",
     "percent": "float",
     "created_by": "str",
+    "media_type": "category",
+    "digest": "str",
 }
 DIFF: dict[str, Kind] = {"digest": "str", "size": "int", "status": ("added", "removed", "common")}
+AUDIT_TOTAL: dict[str, Kind] = {
+    "repositories": "int",
+    "logical_size": "int",
+    "stored_size": "int",
+    "dedup_ratio": "float",
+}
 AUDIT: dict[str, Kind] = {
     "repository": "str",
     "tags": "int",
@@ -119,47 +152,70 @@ CREDENTIALS: dict[str, Kind] = {"registry": "str", "username": "str", "source": 
 
 
 def catalog(
-    registry: str, pattern: str | re.Pattern[str] | None = None, *, client: Client | None = None
+    registry: RegistryArg,
+    pattern: str | re.Pattern[str] | None = None,
+    *,
+    client: Client | None = None,
 ) -> pd.DataFrame:
     """Every repository of ``registry`` (all pages): ``registry, repository``.
 
     ``pattern`` filters names: a compiled ``re.Pattern`` or a string starting
     with ``^`` is a regular expression (``re.search``); any other string is a
     shell glob matched against the whole name (``library/*``, ``*nginx*``),
-    where ``*`` also crosses ``/``.
+    where ``*`` also crosses ``/``. ``registry`` is a host or a ``LocalRegistry``.
     """
-    return typed_frame(catalog_records(registry, pattern, client=client), CATALOG)
+    records = catalog_records(registry_name(registry), pattern, client=client)
+    return typed_frame(records, CATALOG)
 
 
 def search(
-    term: str, registry: str = "docker.io", limit: int = 25, *, client: Client | None = None
+    term: str, registry: RegistryArg = "docker.io", limit: int = 25, *, client: Client | None = None
 ) -> pd.DataFrame:
     """Repositories matching ``term``: ``registry, name, description, stars, official, automated``.
 
     Docker Hub's search API on docker.io; elsewhere a case-insensitive
     substring filter over the catalog (description and stars missing).
     """
-    return typed_frame(search_records(term, registry, limit, client=client), SEARCH)
+    records = search_records(term, registry_name(registry), limit, client=client)
+    return typed_frame(records, SEARCH)
 
 
 def _tag_rows(records: Iterable[ImageRecord]) -> list[dict[str, object]]:
+    """Rows in ``order_tags`` order (newest first); a tag's platforms keep their index order."""
+    by_tag: dict[str, list[ImageRecord]] = {}
+    for r in records:
+        by_tag.setdefault(r.tag or "", []).append(r)
+    dates = {
+        tag: max((r.created for r in rows if r.created and not r.attestation), default=None)
+        for tag, rows in by_tag.items()
+    }
     return [
         {
-            "repository": r.repository,
             "tag": r.tag,
-            "digest": r.digest,
-            "media_type": r.media_type,
-            "platform": r.platform,
-            "image_digest": r.image_digest,
             "created": r.created,
             "size": r.size,
+            "platform": r.platform,
             "layers": len(r.layers),
             "tag_kind": analysis.classify_tag(r.tag) if r.tag else "other",
-            "artifact_type": r.artifact_type,
             "attestation": r.attestation,
+            "media_type": r.media_type,
+            "digest": r.digest,
+            "image_digest": r.image_digest,
+            "artifact_type": r.artifact_type,
         }
-        for r in records
+        for tag in analysis.order_tags(by_tag, dates)
+        for r in by_tag[tag]
     ]
+
+
+def _repository_name(repository: str | Reference) -> str:
+    ref = repository if isinstance(repository, Reference) else parse_repository(repository)
+    return ref.name
+
+
+def _drop_empty_optional(frame: pd.DataFrame) -> pd.DataFrame:
+    empty = [c for c in OPTIONAL_COLUMNS if c in frame and frame[c].isna().all()]
+    return frame.drop(columns=empty)
 
 
 def tags(
@@ -169,17 +225,19 @@ def tags(
     client: Client | None = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """One row per tag and platform of ``repository``.
+    """One row per tag and platform of ``repository``, newest first.
 
-    Columns: ``repository, tag, digest, media_type, platform, image_digest,
-    created, size, layers, tag_kind, artifact_type, attestation``. A
-    multi-arch tag's rows share the index's ``digest`` and ``media_type``;
+    Columns: ``tag, created, size, platform, layers, tag_kind, attestation,
+    media_type, digest, image_digest`` and, when some row is an artifact,
+    ``artifact_type``; ``df.attrs["repository"]`` names the repository. Rows
+    are newest ``created`` first, ties by version (``analysis.order_tags``).
+    A multi-arch tag's rows share the index's ``digest`` and ``media_type``;
     ``image_digest`` is the platform's manifest. ``size`` is the compressed
     config plus layers of that image. Attestation manifests (``unknown/unknown``)
     are rows with ``attestation=True``, so they can be filtered out and are
     never counted as platforms; artifacts (Helm charts, signatures, SBOMs)
     have no platform and their config or artifact media type in
-    ``artifact_type``.
+    ``artifact_type``. Show it with ``rk.frames.readable(df)``.
     """
     records = tag_records(
         repository,
@@ -188,7 +246,9 @@ def tags(
         progress=progress,
         client=client,
     )
-    return typed_frame(_tag_rows(records), TAGS)
+    df = _drop_empty_optional(typed_frame(_tag_rows(records), TAGS))
+    df.attrs["repository"] = _repository_name(repository)
+    return df
 
 
 def tag_history(
@@ -198,16 +258,23 @@ def tag_history(
     client: Client | None = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Tags ordered by ``created``, each compared with the one before.
+    """One row per image (digest), oldest to newest, each compared with the one before.
 
-    ``size_change`` (nullable; missing on the first row), ``layers_added`` and
-    ``layers_removed`` (counts of layer digests) are against the previous row.
-    Without ``platform`` a multi-arch tag is represented by linux/amd64 (else
-    its first platform). Artifacts are left out; tags without a known
-    creation time come last.
+    Columns: ``tag, tags, created, size, size_change, layers, layers_added,
+    layers_removed, digest``. ``tags`` lists every tag on the image, best
+    first (semver, then the others: ``analysis.order_tags``), and ``tag`` is
+    the first of them. ``size_change`` (nullable; missing on the first row),
+    ``layers_added`` and ``layers_removed`` (counts of layer digests) are
+    against the previous image. Without ``platform`` a multi-arch image is
+    represented by linux/amd64 (else its first platform). Artifacts are left
+    out; images without a known creation time come last.
+    ``df.attrs["repository"]`` names the repository; show it with
+    ``rk.frames.readable(df)``.
     """
     records = tag_records(repository, platform=platform, progress=progress, client=client)
-    return typed_frame(analysis.tag_history_records(records), TAG_HISTORY)
+    df = typed_frame(analysis.tag_history_records(records), TAG_HISTORY)
+    df.attrs["repository"] = _repository_name(repository)
+    return df
 
 
 def tag_report(
@@ -237,9 +304,17 @@ def history(
 def layers(
     image: str | Reference, platform: PlatformArg = None, *, client: Client | None = None
 ) -> pd.DataFrame:
-    """``index, digest, media_type, size, percent, created_by``; percent of layer bytes."""
+    """``size, percent, created_by, media_type, digest`` per layer, base layer first.
+
+    The frame's index, named ``layer``, is the layer's position from 0 (the
+    ``index`` of the contract). ``percent`` is of the image's layer bytes,
+    to one decimal. Show it with ``rk.frames.readable(df)``.
+    """
     resolved = resolve_image(image, platform, client=client)
-    return typed_frame(analysis.layer_records(resolved), LAYERS)
+    df = typed_frame(analysis.layer_records(resolved), LAYERS)
+    df.index.name = "layer"
+    df.attrs["image"] = resolved.name
+    return df
 
 
 def diff(
@@ -307,53 +382,67 @@ def waste(
 
 
 def audit(
-    registry_or_repositories: str | Sequence[str | Reference],
+    registry_or_repositories: RegistryArg | Sequence[str | Reference],
     *,
     client: Client | None = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Storage per repository: ``repository, tags, images, logical_size,
-    stored_size, shared_size``.
+    """Storage per repository, largest ``stored_size`` first: ``repository, tags,
+    images, logical_size, stored_size, shared_size``.
 
-    A registry host (``"localhost:5000"``) audits every repository of its
-    catalog; a repository or a list of them audits those. ``repository`` is
-    ``host/name``. ``logical_size`` sums the size of every tag-platform image
-    (what the tag listing claims); ``stored_size`` counts each config and
-    layer blob of the repository once; ``shared_size`` is the part of it that
-    other audited repositories also reference. The registry-wide figure,
-    every blob counted once across all audited repositories, is in
-    ``df.attrs["total_stored_size"]`` (see ``audit_total``), not a row, so
-    column sums stay meaningful.
+    A registry (``"localhost:5000"`` or a ``LocalRegistry``) audits every
+    repository of its catalog; a repository or a list of them audits those.
+    When all are on one registry, ``repository`` is the name without the host
+    and ``df.attrs["registry"]`` holds the host. ``logical_size`` sums the
+    size of every tag-platform image (what the tag listing claims);
+    ``stored_size`` counts each config and layer blob of the repository
+    once; ``shared_size`` is the part of it that other audited repositories
+    also reference. The registry-wide figure, every blob counted once across
+    all audited repositories, is in ``df.attrs["total_stored_size"]`` (see
+    ``audit_total``), not a row, so column sums stay meaningful. Show it with
+    ``rk.frames.readable(df)``.
     """
     c = get_client(client)
-    targets = audit_targets(registry_or_repositories, client=c)
-    result = analysis.audit_records(targets, progress=progress, client=c)
-    df = typed_frame(result.rows, AUDIT)
+    target = (
+        registry_or_repositories
+        if isinstance(registry_or_repositories, str | Sequence)
+        else registry_name(registry_or_repositories)
+    )
+    result = analysis.audit_records(audit_targets(target, client=c), progress=progress, client=c)
+    rows = sorted(result.rows, key=lambda r: (-r["stored_size"], r["repository"]))
+    hosts = {r["repository"].split("/", 1)[0] for r in rows}
+    registry = hosts.pop() if len(hosts) == 1 else None
+    if registry is not None:
+        rows = [{**r, "repository": r["repository"].split("/", 1)[1]} for r in rows]
+    df = typed_frame(rows, AUDIT)
     df.attrs.update(
+        registry=registry,
         total_stored_size=result.total_stored_size,
         total_logical_size=result.total_logical_size,
     )
     return df
 
 
-def audit_total(df: pd.DataFrame) -> pd.Series:
-    """An audit frame's totals: logical, stored (every blob once) and their ratio.
+def audit_total(df: pd.DataFrame) -> pd.DataFrame:
+    """An audit frame's totals as one row: ``repositories, logical_size,
+    stored_size, dedup_ratio`` (logical / stored, two decimals).
 
     ``stored_size`` here is the registry-wide figure, smaller than the column
-    sum whenever repositories share blobs.
+    sum whenever repositories share blobs. The row is named by the audited
+    registry (``total`` for several).
     """
     stored = int(df.attrs.get("total_stored_size", df["stored_size"].sum()))
     logical = int(df.attrs.get("total_logical_size", df["logical_size"].sum()))
-    return pd.Series(
-        {
-            "repositories": len(df),
-            "logical_size": logical,
-            "stored_size": stored,
-            "dedup_ratio": logical / stored if stored else float("nan"),
-        },
-        dtype=object,
-        name="total",
-    )
+    row = {
+        "repositories": len(df),
+        "logical_size": logical,
+        "stored_size": stored,
+        "dedup_ratio": round(logical / stored, 2) if stored else None,
+    }
+    total = typed_frame([row], AUDIT_TOTAL)
+    total.index = pd.Index([df.attrs.get("registry") or "total"])
+    total.attrs = dict(df.attrs)
+    return total
 
 
 def credentials(*, client: Client | None = None) -> pd.DataFrame:

@@ -2,7 +2,9 @@
 
 The frame's ``attrs`` say which plan it is and which repositories it is
 about, so ``rk.apply(df)`` or ``rk.apply(df[df.tag != "keep-me"])`` can carry
-it out; pandas keeps ``attrs`` through filtering.
+it out; pandas keeps ``attrs`` through filtering. A retention plan's
+``attrs["freed_bytes"]`` is what its deletes free (blobs only the deleted
+images hold). Show a plan with ``rk.frames.readable(df)``.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ _P = ParamSpec("_P")
 
 RETENTION_SCHEMA: dict[str, Kind] = {
     "tag": "str",
-    "digest": "str",
     "created": "time",
     "size": "int",
     "action": ("keep", "untag", "delete"),
     "reason": "str",
+    "digest": "str",
 }
 SYNC_SCHEMA: dict[str, Kind] = {
     "tag": "str",
@@ -45,6 +47,8 @@ def plan_frame(plan: Plan) -> pd.DataFrame:
     schema = RETENTION_SCHEMA if plan.kind == "retention" else SYNC_SCHEMA
     frame = typed_frame(plan.records(), schema)
     attrs: dict[str, Any] = {_PLAN_KIND: plan.kind, **plan.meta}
+    if plan.kind == "retention":
+        attrs["freed_bytes"] = plan.freed_bytes
     frame.attrs.update(attrs)
     return frame
 
@@ -65,17 +69,25 @@ def _as_frame(planner: Callable[_P, Plan], name: str, doc: str) -> Callable[_P, 
 retention_plan = _as_frame(
     plan_retention,
     "retention_plan",
-    """``tag, digest, created, size, action, reason`` per tag, newest first.
+    """``tag, created, size, action, reason, digest`` per tag, newest image first.
 
-    ``action`` is ``keep``, ``delete`` or ``untag`` (the rules drop the tag, but
-    a kept tag shares its digest, so only the tag goes). Nothing changes until
-    ``rk.apply(plan)``.
+    The rules count and date images, not tags: ``keep_last=N`` keeps the N
+    newest images with every tag on them. ``action`` is ``keep``, ``delete``
+    or ``untag`` (the rules drop the image, but a ``keep`` match holds it, so
+    only the tag goes). Referrers tags (``sha256-<hex>``) follow their subject,
+    and their ``reason`` says so. ``df.attrs["freed_bytes"]`` is what the
+    deletes free once the registry collects garbage. Nothing changes until
+    ``rk.apply(plan)``; read it with ``rk.frames.readable(plan)``.
     """,
 )
 sync_plan = _as_frame(
     plan_sync,
     "sync_plan",
-    "``tag, source_digest, destination_digest, action, reason``: what rk.sync would copy.",
+    """``tag, source_digest, destination_digest, action, reason``: what rk.sync would copy.
+
+    Rows follow the one tag order (``analysis.order_tags``, by version); read
+    it with ``rk.frames.readable(plan)``.
+    """,
 )
 
 
@@ -88,7 +100,7 @@ def apply(
     ``progress`` is passed to the copies a sync plan makes.
     """
     if isinstance(plan, pd.DataFrame) and _PLAN_KIND in plan.attrs:
-        meta = {k: v for k, v in plan.attrs.items() if k != _PLAN_KIND}
+        meta = {k: v for k, v in plan.attrs.items() if k not in (_PLAN_KIND, "freed_bytes")}
         records = plan.to_dict("records")
         plan = Plan.from_records(str(plan.attrs[_PLAN_KIND]), records, meta)
     return plans.apply(plan, client=client, progress=progress)

@@ -80,9 +80,9 @@ class _Report:
         self.sections.append(rich() if rich else f"<pre>{html.escape(str(value))}</pre>")
 
     def table(self, frame: Any, columns: list[str] | None = None) -> None:
-        from ..frames._format import humanize
+        from ..frames._format import readable
 
-        shown = humanize(frame[[c for c in columns if c in frame]] if columns else frame)
+        shown = readable(frame[[c for c in columns if c in frame]] if columns else frame)
         shown = shown.map(_cell_text)
         self.out.write(shown.to_string(index=False) + "\n")
         self.sections.append(render_table_html("", list(shown.columns), shown.values.tolist()))
@@ -192,7 +192,7 @@ def _list_and_analyse(report: _Report, webapp: str, client: Client) -> None:
     regression = f"{webapp}:v1.3.0"
     report.step("4. Operate: layer sizes", f"skopeo inspect docker://{regression}")
     layers = frames.layers(regression, client=client)
-    report.table(layers, ["index", "size", "percent", "created_by"])
+    report.table(layers, ["size", "percent", "created_by"])  # the layer number is the index
     report.figure(plots.layer_sizes(layers), "layer_sizes")
     report.table(frames.diff(f"{webapp}:v1.2.0", regression, client=client))
 

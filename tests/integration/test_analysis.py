@@ -61,25 +61,27 @@ def test_tag_history_orders_by_created_and_diffs_layers(history_repo: str, clien
     df = listing.tag_history(history_repo, client=client)
     assert list(df.columns) == [
         "tag",
+        "tags",
         "created",
-        "digest",
         "size",
         "size_change",
         "layers",
         "layers_added",
         "layers_removed",
+        "digest",
     ]
-    assert df["tag"].tolist() == ["v1.0.0", "v1.1.0", "latest", "v1.2.0", "repro"]
+    # One row per image: latest and v1.2.0 are one digest, best tag first.
+    assert df["tag"].tolist() == ["v1.0.0", "v1.1.0", "v1.2.0", "repro"]
+    assert df["tags"].tolist() == [["v1.0.0"], ["v1.1.0"], ["v1.2.0", "latest"], ["repro"]]
     sizes = {t: HISTORY_IMAGES[t].size for t in df["tag"]}
     assert df["size"].tolist() == list(sizes.values())
     assert pd.isna(df["size_change"].iloc[0])
     assert str(df["size_change"].dtype) == "Int64"
     assert df["size_change"].iloc[1] == sizes["v1.1.0"] - sizes["v1.0.0"] > 0
-    assert df["size_change"].iloc[2] == sizes["latest"] - sizes["v1.1.0"] < 0
-    assert df["size_change"].iloc[3] == 0
-    assert df["layers_added"].tolist() == [2, 1, 1, 0, 0]
-    assert df["layers_removed"].tolist() == [0, 0, 2, 0, 1]
-    assert df["layers"].tolist() == [2, 3, 2, 2, 1]
+    assert df["size_change"].iloc[2] == sizes["v1.2.0"] - sizes["v1.1.0"] < 0
+    assert df["layers_added"].tolist() == [2, 1, 1, 0]
+    assert df["layers_removed"].tolist() == [0, 0, 2, 1]
+    assert df["layers"].tolist() == [2, 3, 2, 1]
     assert pd.isna(df["created"].iloc[-1])  # the 1970 epoch means unknown
     assert df["created"].iloc[0] == pd.Timestamp("2024-01-01", tz="UTC")
 
@@ -107,10 +109,12 @@ def test_history_matches_skopeo(registry, fixture_images, skopeo, client) -> Non
 def test_layers_percent_and_created_by(registry, fixture_images, client) -> None:
     ref, _ = fixture_images.push_fixtures(registry, "analysis-fx")["single"]
     df = listing.layers(ref, client=client)
-    assert list(df.columns) == ["index", "digest", "media_type", "size", "percent", "created_by"]
-    assert df["index"].tolist() == [0, 1, 2]
+    assert list(df.columns) == ["size", "percent", "created_by", "media_type", "digest"]
+    assert df.index.name == "layer" and df.index.tolist() == [0, 1, 2]
     assert df["created_by"].tolist() == ["ADD rootfs /", "COPY app /app", "RUN rm /app/data.bin"]
-    assert df["percent"].sum() == pytest.approx(100.0)
+    # One decimal per layer, so the sum is 100 up to the rounding of each.
+    assert df["percent"].sum() == pytest.approx(100.0, abs=0.05 * len(df))
+    assert (df["percent"] == df["percent"].round(1)).all()
     assert str(df["media_type"].dtype) == "category"
 
 
@@ -190,8 +194,10 @@ def test_audit_counts_shared_blobs_once(audit_registry: rk.LocalRegistry, client
     host = audit_registry.host
     a10, a11 = _image(BASE, APP1), _image(BASE, APP1, APP2)
     b10 = _image(BASE, OTHER)
+    assert df.attrs["registry"] == host  # names without the host, which is in attrs
+    assert df["stored_size"].is_monotonic_decreasing  # largest first
     rows = df.set_index("repository")
-    a = rows.loc[f"{host}/team/a"]
+    a = rows.loc["team/a"]
     assert (a["tags"], a["images"]) == (3, 2)  # "1.0" and "same" are one image
     assert a["logical_size"] == 2 * a10.size + a11.size
     # base and app1 once, though three tags use them; configs of 1.0 and same are one blob.
@@ -199,20 +205,21 @@ def test_audit_counts_shared_blobs_once(audit_registry: rk.LocalRegistry, client
         a10.config.size + a11.config.size
     )
     assert a["shared_size"] == BASE.blob.size
-    b = rows.loc[f"{host}/team/b"]
+    b = rows.loc["team/b"]
     assert b["stored_size"] == BASE.blob.size + OTHER.blob.size + b10.config.size
     assert b["shared_size"] == BASE.blob.size
     total = df.attrs["total_stored_size"]
     assert total == a["stored_size"] + b["stored_size"] - BASE.blob.size
     summary = listing.audit_total(df)
-    assert summary["stored_size"] == total
-    assert summary["logical_size"] == a["logical_size"] + b["logical_size"]
+    assert summary.shape == (1, 4)
+    assert summary["stored_size"].item() == total
+    assert summary["logical_size"].item() == a["logical_size"] + b["logical_size"]
 
 
 def test_audit_of_a_list_and_of_one_repository(audit_registry, client) -> None:
     host = audit_registry.host
     one = listing.audit(f"{host}/team/b", client=client)
-    assert one["repository"].tolist() == [f"{host}/team/b"]
+    assert one["repository"].tolist() == ["team/b"] and one.attrs["registry"] == host
     assert one["shared_size"].tolist() == [0]  # nothing else audited shares it
     both = listing.audit([f"{host}/team/a", f"{host}/team/b"], client=client)
     assert len(both) == 2

@@ -21,19 +21,18 @@ from registrykit.lab.build import (
     tar_layer,
 )
 
+# What a person reads first; artifact_type only when some row is an artifact.
 TAG_COLUMNS = [
-    "repository",
     "tag",
-    "digest",
-    "media_type",
-    "platform",
-    "image_digest",
     "created",
     "size",
+    "platform",
     "layers",
     "tag_kind",
-    "artifact_type",
     "attestation",
+    "media_type",
+    "digest",
+    "image_digest",
 ]
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -95,8 +94,9 @@ def test_tags_dtypes(pushed, client: rk.Client) -> None:
     dtypes = {c: str(t) for c, t in df.dtypes.items()}
     assert dtypes["created"] == "datetime64[ns, UTC]"
     assert dtypes["size"] == dtypes["layers"] == "int64"
-    for column in ("media_type", "platform", "tag_kind", "repository"):
+    for column in ("media_type", "platform", "tag_kind"):
         assert dtypes[column] == "category", column
+    assert df.attrs["repository"] == _repo(pushed["multi"][0])  # the same on every row
     assert list(df["tag_kind"].cat.categories) == [
         "semver",
         "git-sha",
