@@ -54,7 +54,7 @@ def _history_per_image() -> pd.DataFrame:
     """The frame another change brings: one row per image with its ``tags``."""
     per_tag = _history_per_tag()
     first = per_tag.drop_duplicates("digest").drop(columns="tag").reset_index(drop=True)
-    first.insert(0, "tags", [["v1.2.0"], ["v1.3.0"], ["v1.4.0", *WEBAPP_TAGS[:4]]])
+    first["tags"] = [["v1.2.0"], ["v1.3.0"], ["v1.4.0", *WEBAPP_TAGS[:4]]]
     return first
 
 
