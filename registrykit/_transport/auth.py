@@ -127,28 +127,31 @@ class RegistryAuth(httpx.Auth):
         if known is not None:
             yield from self._authorize(request, host, known, scopes, fresh=False)
         response = yield request
-        if response.status_code != 401:
-            return
-        challenge = Challenge.parse(response.headers.get("www-authenticate", ""))
-        if challenge is None or challenge.scheme not in ("basic", "bearer"):
-            return
-        answered = _answered(response, request)
-        if _host(answered.url) != host:
-            # A redirect led to another host, which challenges for itself: it
-            # gets its own credentials (usually none), on the request it saw.
-            request, host = answered, _host(answered.url)
-            scopes, known = scopes_for(request), None
-        with self._lock:
-            self._challenges[host] = challenge
-        if not _replayable(request):
-            return  # a streamed body is spent; the caller re-sends after priming
-        if known is not None and known.scheme == "basic" == challenge.scheme:
-            return  # the same credentials would be refused again
-        # One more try with fresh credentials (new scopes from the challenge
-        # first); if that is refused too, the caller reports the 401.
-        applied = yield from self._authorize(request, host, challenge, scopes, fresh=True)
-        if applied:
-            yield request
+        challenged: set[str] = set()  # one fresh try per host, then the caller reports the 401
+        while response.status_code == 401:
+            challenge = Challenge.parse(response.headers.get("www-authenticate", ""))
+            if challenge is None or challenge.scheme not in ("basic", "bearer"):
+                return
+            answered = _answered(response, request)
+            if _host(answered.url) != host:
+                # A redirect led to another host, which challenges for itself: it
+                # gets its own credentials (usually none), on the request it saw.
+                request, host = answered, _host(answered.url)
+                scopes, known = scopes_for(request), None
+            if host in challenged:
+                return
+            challenged.add(host)
+            with self._lock:
+                self._challenges[host] = challenge
+            if not _replayable(request):
+                return  # a streamed body is spent; the caller re-sends after priming
+            if known is not None and known.scheme == "basic" == challenge.scheme:
+                return  # the same credentials would be refused again
+            # Fresh credentials (new scopes from the challenge first).
+            applied = yield from self._authorize(request, host, challenge, scopes, fresh=True)
+            if not applied:
+                return
+            response = yield request
 
     def _authorize(
         self,

@@ -27,11 +27,11 @@ _MAX_ERRORS = 8
 
 def read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
     """The body of a streamed ``response``, refusing to read more than ``limit`` bytes."""
-    if response.is_stream_consumed:
-        return response.content
-    chunks: list[bytes] = []
+    # A response built from bytes (a mock, a test) is already read: bounded all the same.
+    chunks = [response.content] if response.is_stream_consumed else response.iter_bytes()
+    kept: list[bytes] = []
     total = 0
-    for chunk in response.iter_bytes():
+    for chunk in chunks:
         total += len(chunk)
         if total > limit:
             response.close()
@@ -39,8 +39,8 @@ def read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
                 f"{what} is larger than {limit // 1024} KiB; refusing to read more",
                 status=response.status_code,
             )
-        chunks.append(chunk)
-    body = b"".join(chunks)
+        kept.append(chunk)
+    body = b"".join(kept)
     response._content = body  # later .content / .json() see the bounded body
     return body
 
