@@ -24,7 +24,7 @@ from .._credentials.process import scrub
 from .._model.errors import RegistryError
 from .._model.hosts import is_loopback, split_host
 from .._version import __version__
-from .errors import is_plain_http_answer, retry_after, transport_error
+from .errors import is_plain_http_answer, read_bounded, retry_after, transport_error
 from .retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,9 @@ USER_AGENT = f"registrykit/{__version__}"
 # A request extension: a function every hop of the request (its redirects
 # included) must pass before it is sent; it raises to stop the request.
 HOP_CHECK = "registrykit.hop_check"
+# The most a response read whole (not streamed) may hold: far above any manifest,
+# config, token or tag page, far below what would strain memory.
+MAX_BODY = 32 * 1024 * 1024
 
 _CERTS_D = ("/etc/docker/certs.d", "/etc/containers/certs.d")
 
@@ -251,9 +254,15 @@ class RegistryHTTPClient(httpx.Client):
         except httpx.InvalidURL as exc:
             raise RegistryError(f"invalid URL: {scrub(str(exc))}") from None
 
-    def send(self, request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
+    def send(
+        self, request: httpx.Request, *, stream: bool = False, **kwargs: Any
+    ) -> httpx.Response:
         try:
-            return super().send(request, *args, **kwargs)
+            response = super().send(request, stream=True, **kwargs)
+            if not stream:
+                # httpx would read any length into memory; a registry's answer is bounded.
+                read_bounded(response, MAX_BODY, f"the answer of {request.url.netloc.decode()}")
+            return response
         except httpx.TooManyRedirects:
             raise RegistryError(
                 f"{request.url.netloc.decode('ascii')} redirected {request.method} "

@@ -31,7 +31,7 @@ from registrykit._stores.archive import ArchiveReader, ArchiveWriter
 from registrykit._stores.layout import LayoutStore
 from registrykit._transport.auth import _parse_token
 from registrykit._transport.errors import raise_for_response
-from registrykit.cli import _output, main
+from registrykit.cli import _output
 
 SECRET = "hunter2-Secret-Pa55"
 HOST = "registry.example.com"
@@ -358,21 +358,7 @@ def test_a_sound_layer_still_reads():
     assert [(e.path, e.size) for e in entries] == [("etc/hosts", 20)]
 
 
-# -- 14. the CLI: usage errors exit 2; printed registry text has no escapes ------------------
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["tags", "r", "--platform", "a/b/c/d"],
-        ["--concurrency", "0", "tags", "r"],
-        ["diff", "a", "b", "--max-growth", "abc"],
-        ["audit", "r", "--max-size", "5XB"],
-    ],
-)
-def test_cli_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]):
-    assert main(argv) == 2
-    assert "Traceback" not in capsys.readouterr().err
+# -- 14. the CLI prints no escapes (exit codes: the integration tier) -----------------------
 
 
 def test_cli_output_and_errors_carry_no_control_characters(capsys: pytest.CaptureFixture[str]):
