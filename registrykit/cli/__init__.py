@@ -36,7 +36,7 @@ from .._ops.tagging import tag
 from .._registry.cache import default_cache_dir
 from ..lab import samples
 from ..lab.local import LocalRegistry
-from ._output import emit, error
+from ._output import emit, error, terminal_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Registries whose cloud CLI mints the password, so login needs none.
@@ -195,7 +195,7 @@ def cmd_delete(args: argparse.Namespace, client: Client) -> Any:
     if args.dry_run:
         return plan
     if not args.yes:
-        sys.stderr.write(f"{plan}\n")
+        _note(str(plan))
         if not sys.stdin.isatty():
             raise UsageError("refusing to delete without confirmation: pass --yes")
         answer = input("Delete? Type 'yes' to confirm: ")
@@ -244,7 +244,7 @@ def cmd_lab(args: argparse.Namespace, client: Client) -> Any:
 
 
 def _note(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(terminal_text(text) + "\n")
 
 
 # -- parser ------------------------------------------------------------------------

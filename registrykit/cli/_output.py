@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from .._credentials.process import printable, scrub
 
-__all__ = ["emit", "error"]
+__all__ = ["emit", "error", "terminal_text"]
 
 _MAX_ERROR_LINE = 1000  # an error is one line; past this the rest is cut
 
@@ -28,7 +28,12 @@ def emit(result: Any, fmt: str, out: TextIO) -> None:
     """Write a DataFrame, a result object or plain data; no control characters, line by line."""
     buffer = io.StringIO()
     _emit(result, fmt, buffer)
-    out.write("\n".join(printable(line) for line in buffer.getvalue().split("\n")))
+    out.write(terminal_text(buffer.getvalue()))
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with its lines kept and every control character and escape sequence removed."""
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def _emit(result: Any, fmt: str, out: TextIO) -> None:
