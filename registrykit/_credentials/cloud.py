@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .._model.errors import AuthenticationError, RegistryKitError
 from .._model.registries import determine_registry
-from .process import run_tool, scrub_secrets
+from .process import run_tool, scrub
 
 __all__ = [
     "ACR_USERNAME",
@@ -81,7 +81,7 @@ def _run_cli(argv: Sequence[str], timeout: float) -> str:
         # stdout may hold a token even on failure; only stderr is reported, and
         # any stdout text it happens to repeat is removed.
         leaked = [line.strip() for line in (proc.stdout or "").splitlines()]
-        detail = scrub_secrets(proc.stderr or "", *(s for s in leaked if len(s) >= 8))
+        detail = scrub(proc.stderr or "", *(s for s in leaked if len(s) >= 8))
         raise AuthenticationError(
             f"`{command}` failed (exit {proc.returncode}): {detail or 'no message'}. "
             f"Check the cloud login with `{login}` and that it may read the registry."

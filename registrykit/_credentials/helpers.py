@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .._model.errors import RegistryKitError
-from .process import run_tool, scrub_secrets
+from .process import run_tool, scrub
 
 __all__ = ["TOKEN_USERNAME", "Credential", "Helper"]
 
@@ -27,6 +28,8 @@ _NOT_FOUND = "credentials not found"
 #: Docker's convention: a helper ``Username`` of ``<token>`` means the secret
 #: is an identity (refresh) token, not a password.
 TOKEN_USERNAME = "<token>"
+# A "Secret" field in a helper's output, however it is spaced.
+_SECRET_FIELD_RE = re.compile(r'"Secret"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
 @dataclass(frozen=True, repr=False)
@@ -78,12 +81,18 @@ class Helper:
             )
         try:
             # Only the verb goes in argv; the server URL and secrets go over stdin.
-            return run_tool([path, verb], timeout=self.timeout, input=payload)
+            return run_tool([path, verb], timeout=self.timeout, input=payload, errors="strict")
         except subprocess.TimeoutExpired:
             raise RegistryKitError(
                 f"The credential helper {self.program} did not answer {verb!r} within "
                 f"{self.timeout:g} s (it may be waiting for a keychain prompt); unlock the "
                 f"keychain or {self._remedy()}."
+            ) from None
+        except UnicodeDecodeError:
+            # Never echo the output back: it may hold the secret.
+            raise RegistryKitError(
+                f"The credential helper {self.program} answered {verb!r} with text that "
+                f"is not UTF-8; fix the helper or {self._remedy()}."
             ) from None
         except OSError as exc:
             raise RegistryKitError(
@@ -92,8 +101,11 @@ class Helper:
             ) from None
 
     def _failed(self, verb: str, proc: subprocess.CompletedProcess[str], *secrets: str) -> NoReturn:
-        # Helpers from docker-credential-helpers print their error on stdout.
-        detail = scrub_secrets((proc.stderr or "") + " " + (proc.stdout or ""), *secrets)
+        # Helpers from docker-credential-helpers print their error on stdout; a
+        # helper that failed after printing its JSON must not leak its Secret.
+        output = (proc.stderr or "") + " " + (proc.stdout or "")
+        printed = [m.group(1) for m in _SECRET_FIELD_RE.finditer(output)]
+        detail = scrub(_SECRET_FIELD_RE.sub('"Secret": "***"', output), *secrets, *printed)
         raise RegistryKitError(
             f"The credential helper {self.program} failed on {verb!r} (exit "
             f"{proc.returncode}): {detail or 'no message'}; fix the helper or "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .._model.hosts import normalize_host
 from .helpers import TOKEN_USERNAME
+from .process import remember_secret
 from .store import CredentialStore
 
 __all__ = ["Keychain", "Login"]
@@ -79,9 +80,12 @@ class Keychain:
         key = normalize_host(host)
         with self._lock:
             found = self._logins.get(key)
-        if found is not None or self.store is None:
-            return found
-        stored = self.store.get(key)
-        if stored is None:
-            return None
-        return Login(stored.username, stored.secret, identity_token=stored.identity_token)
+        if found is None and self.store is not None:
+            stored = self.store.get(key)
+            if stored is not None:
+                found = Login(stored.username, stored.secret, identity_token=stored.identity_token)
+        if found is not None:
+            # Whatever may be sent is scrubbed from every message built later.
+            remember_secret(found.secret)
+            remember_secret(f"{found.username}:{found.secret}")
+        return found

@@ -50,12 +50,15 @@ def delete(
     dry_run: bool = False,
     untag_only: bool = False,
     *,
+    expect_digest: str | None = None,
     client: Client | None = None,
 ) -> DeleteResult:
     """Delete ``image`` (a tag or digest) and so every tag sharing its digest.
 
     ``dry_run=True`` only reports what would go. ``untag_only=True`` removes
-    just the named tag. Space returns after the registry's garbage collection.
+    just the named tag. ``expect_digest`` (the digest a preview showed) stops
+    the delete when the tag points elsewhere now. Space returns after the
+    registry's garbage collection.
     """
     c = get_client(client)
     ref = image if isinstance(image, Reference) else parse_reference(image)
@@ -64,6 +67,8 @@ def delete(
     info = determine_registry(ref.registry)
     registry = c.registry(ref)
     digest = registry.resolve(ref.repository, ref.identifier).digest
+    if expect_digest is not None and digest != expect_digest:
+        raise RegistryError(_moved(ref, expect_digest, digest))
     siblings = tags_pointing_at(c, registry, ref.repository, digest)
     referrers = _referrers(registry, ref.repository, digest)
     removed = [ref.tag] if untag_only and ref.tag else siblings
@@ -109,11 +114,14 @@ def _recheck(registry: RegistryClient, ref: Reference, digest: str) -> None:
         return
     now = registry.head_manifest(ref.repository, ref.tag)
     if now is None or now.digest != digest:
-        moved = now.digest if now is not None else "nothing (deleted)"
-        raise RegistryError(
-            f"{ref} moved from {digest} to {moved} while planning the delete; nothing was "
-            "deleted. Run it again to act on what the tag points at now."
-        )
+        raise RegistryError(_moved(ref, digest, now.digest if now is not None else None))
+
+
+def _moved(ref: Reference, planned: str, now: str | None) -> str:
+    return (
+        f"{ref} moved from {planned} to {now or 'nothing (deleted)'} since the delete was "
+        "planned; nothing was deleted. Run it again to act on what the tag points at now."
+    )
 
 
 def _point_at_throwaway(registry: RegistryClient, ref: Reference) -> str:

@@ -5,7 +5,10 @@ docker-archive; gzip, zstd or plain tar) and only
 its tar headers are kept: ``tarfile`` in stream mode (``r|``) reads forward
 and skips file data by reading past it, so memory stays flat whatever the
 layer size, and the blob's digest is still checked as the last chunk
-arrives.
+arrives. A layer is untrusted: it may inflate at most ``_MAX_RATIO`` times
+its compressed size (past a floor) and tar headers may carry at most 1 MiB
+of extended data, so a decompression bomb fails fast with memory flat; any
+corrupt, truncated or non-tar layer is a ``RegistryError`` naming the layer.
 
 Layers are then stacked the way overlayfs stacks them (OCI image spec,
 "Representing Changes"): an entry replaces the same path of lower layers; a
@@ -20,12 +23,14 @@ from __future__ import annotations
 import io
 import tarfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from .._client import Client, get_client
 from .._model import mediatypes as mt
 from .._model.digest import ChunkReader
+from .._model.errors import RegistryError, RegistryKitError
 from .._model.manifest import Descriptor, Platform
 from .._model.reference import Reference
 from .._stores.base import Store
@@ -50,6 +55,24 @@ OPAQUE_MARKER = ".wh..wh..opq"
 _TAR_BUFSIZE = 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# Decompression bounds. Real layers inflate 2-20x; a run of zeros inflates
+# 1000x, so past a floor the output may be at most _MAX_RATIO times the input.
+_MAX_RATIO = 200
+_RATIO_FLOOR = 64 * 1024 * 1024
+_MAX_INFLATED = 256 * 1024**3
+# The most one inflate call produces, so one chunk of a bomb stays small.
+_INFLATE_STEP = 1024 * 1024
+# PAX and GNU long-name headers hold names and attributes: a few KiB at most.
+_MAX_HEADER_DATA = 1024 * 1024
+_HEADER_TYPES = frozenset(
+    {
+        tarfile.XHDTYPE,
+        tarfile.XGLTYPE,
+        tarfile.SOLARIS_XHDTYPE,
+        tarfile.GNUTYPE_LONGNAME,
+        tarfile.GNUTYPE_LONGLINK,
+    }
+)
 
 _KINDS = {
     tarfile.REGTYPE: "file",
@@ -111,12 +134,21 @@ def _normalise(name: str) -> str:
     return "/".join(parts)
 
 
+class _LayerFormatError(ValueError):
+    """A layer that is not what it claims (bad compression, a bomb, a bad tar header)."""
+
+
 class _GzipReader(io.RawIOBase):
-    """Streaming gunzip over chunks; handles multi-member files like gzip(1)."""
+    """Streaming gunzip over chunks; handles multi-member files like gzip(1).
+
+    Each inflate call yields at most ``_INFLATE_STEP`` bytes (the rest of the
+    input waits in ``unconsumed_tail``), so a bomb never inflates at once.
+    """
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
-        self._inflater = zlib.decompressobj(wbits=47)
+        self._inflater: zlib._Decompress | None = None  # None between members
+        self._pending = b""
         self._out = memoryview(b"")
         self._eof = False
 
@@ -125,19 +157,22 @@ class _GzipReader(io.RawIOBase):
 
     def _fill(self) -> None:
         while not self._out and not self._eof:
-            if self._inflater.eof:
-                rest = self._inflater.unused_data
+            if not self._pending:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    self._eof = True
+                    if self._inflater is not None:
+                        raise _LayerFormatError("the gzip stream is truncated")
+                    return
+                self._pending = chunk
+                continue
+            if self._inflater is None:
                 self._inflater = zlib.decompressobj(wbits=47)
-                if rest:
-                    self._out = memoryview(self._inflater.decompress(rest))
-                    continue
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                self._eof = True
-                tail = self._inflater.flush()
-                self._out = memoryview(tail)
-                return
-            self._out = memoryview(self._inflater.decompress(chunk))
+            self._out = memoryview(self._inflater.decompress(self._pending, _INFLATE_STEP))
+            if self._inflater.eof:
+                self._pending, self._inflater = self._inflater.unused_data, None
+            else:
+                self._pending = self._inflater.unconsumed_tail
 
     def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
         self._fill()
@@ -145,6 +180,60 @@ class _GzipReader(io.RawIOBase):
         target[:n] = self._out[:n]
         self._out = self._out[n:]
         return n
+
+
+class _ReadsInto(Protocol):
+    def readinto(self, target: bytearray | memoryview, /) -> int: ...
+
+
+class _Inflated(io.RawIOBase):
+    """A decompressor's output, stopped when it passes the bounds; its errors made ours."""
+
+    def __init__(
+        self,
+        decompressor: Callable[[Iterator[bytes]], _ReadsInto],
+        chunks: Iterator[bytes],
+        errors: tuple[type[Exception], ...],
+    ) -> None:
+        self._compressed = 0
+        self._inflated = 0
+        self._errors = errors
+        self._inner = decompressor(self._count(chunks))
+
+    def _count(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self._compressed += len(chunk)
+            yield chunk
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            n = self._inner.readinto(target)
+        except self._errors as exc:
+            raise _LayerFormatError(f"it does not decompress ({exc})") from None
+        self._inflated += n
+        limit = min(_MAX_INFLATED, max(_RATIO_FLOOR, _MAX_RATIO * self._compressed))
+        if self._inflated > limit:
+            raise _LayerFormatError(
+                f"it inflates past {limit // 1024**2} MiB from {self._compressed // 1024} KiB "
+                f"(more than {_MAX_RATIO} times its compressed size): a decompression bomb"
+            )
+        return n
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """Tar headers whose extended data (PAX, GNU long names) is refused past a bound."""
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _HEADER_TYPES and self.size > _MAX_HEADER_DATA:
+            raise _LayerFormatError(
+                f"a tar header carries {self.size} bytes of extended data (at most "
+                f"{_MAX_HEADER_DATA // 1024} KiB are read)"
+            )
+        member: tarfile.TarInfo = super()._proc_member(archive)  # type: ignore[misc]
+        return member
 
 
 def _peek(chunks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
@@ -172,18 +261,24 @@ def decompressed(chunks: Iterable[bytes], media_type: str) -> io.BufferedReader:
     if mt.is_zstd_layer(media_type) or magic.startswith(_ZSTD_MAGIC):
         import zstandard  # loaded only when a zstd layer turns up
 
-        raw = io.BufferedReader(ChunkReader(stream), buffer_size=_TAR_BUFSIZE)
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        return io.BufferedReader(reader, buffer_size=_TAR_BUFSIZE)
-    if mt.is_gzip_layer(media_type) or magic.startswith(_GZIP_MAGIC):
-        return io.BufferedReader(_GzipReader(stream), buffer_size=_TAR_BUFSIZE)
-    return io.BufferedReader(ChunkReader(stream), buffer_size=_TAR_BUFSIZE)
+        def unzstd(compressed: Iterator[bytes]) -> _ReadsInto:
+            raw = io.BufferedReader(ChunkReader(compressed), buffer_size=_TAR_BUFSIZE)
+            return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+
+        inflated = _Inflated(unzstd, stream, (zstandard.ZstdError,))
+    elif mt.is_gzip_layer(media_type) or magic.startswith(_GZIP_MAGIC):
+        inflated = _Inflated(_GzipReader, stream, (zlib.error,))
+    else:
+        return io.BufferedReader(ChunkReader(stream), buffer_size=_TAR_BUFSIZE)
+    return io.BufferedReader(inflated, buffer_size=_TAR_BUFSIZE)
 
 
 def tar_entries(stream: io.BufferedReader, layer: int, layer_digest: str) -> list[FileVersion]:
     """The headers of a tar stream as unstacked ``FileVersion`` rows."""
     out: list[FileVersion] = []
-    with tarfile.open(fileobj=stream, mode="r|", bufsize=_TAR_BUFSIZE) as tar:
+    with tarfile.open(
+        fileobj=stream, mode="r|", bufsize=_TAR_BUFSIZE, tarinfo=_BoundedTarInfo
+    ) as tar:
         for info in tar:
             path = _normalise(info.name)
             if not path:
@@ -220,14 +315,25 @@ def layer_entries(
 
     ``advance`` is called with the compressed bytes as they arrive (a progress bar).
     """
-    with store.blob_open(layer.digest) as chunks:
-        source = counted(chunks, advance) if advance is not None else chunks
-        stream = decompressed(source, layer.media_type)
-        entries = tar_entries(stream, index, layer.digest)
-        # Drain what tar did not need (end-of-archive padding) so the digest
-        # check at the end of the blob runs.
-        while stream.read(_TAR_BUFSIZE):
-            pass
+    try:
+        with store.blob_open(layer.digest) as chunks:
+            source = counted(chunks, advance) if advance is not None else chunks
+            stream = decompressed(source, layer.media_type)
+            entries = tar_entries(stream, index, layer.digest)
+            # Drain what tar did not need (end-of-archive padding) so the digest
+            # check at the end of the blob runs.
+            while stream.read(_TAR_BUFSIZE):
+                pass
+    except RegistryKitError:
+        raise
+    except (tarfile.TarError, EOFError, ValueError, OSError) as exc:
+        # ValueError covers _LayerFormatError; OSError a zstd reader's failures.
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise RegistryError(
+            f"layer {index + 1} ({layer.digest[:19]}…, {layer.media_type or 'no media type'}) "
+            f"cannot be read as a tar: {reason}. The layer is corrupt, truncated or not a "
+            "filesystem layer."
+        ) from None
     return entries
 
 

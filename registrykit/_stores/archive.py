@@ -46,16 +46,15 @@ from .._model import mediatypes as mt
 from .._model.errors import NotFound, RegistryKitError, Unsupported
 from .._model.manifest import Descriptor
 from .._model.reference import Reference
-from .base import BlobOpener, Closing, Store, entry_tag, find_entry, not_found
+from .base import BlobOpener, Closing, Store, at_most, blob_path, entry_tag, find_entry, not_found
 
 __all__ = ["ArchiveReader", "ArchiveWriter"]
 
 DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar"
 
 
-def _member_name(digest: str) -> str:
-    algorithm, _, hexdigest = digest.partition(":")
-    return f"blobs/{algorithm}/{hexdigest}"
+def _member_name(digest: object) -> str:
+    return blob_path(digest, "docker-archive")
 
 
 def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
@@ -158,13 +157,10 @@ class ArchiveWriter(Closing):
                 info = _tarinfo(_member_name(digest), size)
                 header = info.tobuf(self._tar.format, self._tar.encoding, self._tar.errors)
                 self._file.write(header)
+                what = f"blob {digest[:19]}… for {self.path}"
                 with opener() as chunks:
                     dg.write_verified(
-                        chunks,
-                        self._file.write,
-                        digest,
-                        size,
-                        f"blob {digest[:19]}… for {self.path}",
+                        at_most(chunks, size, what), self._file.write, digest, size, what
                     )
                 blocks, remainder = divmod(size, tarfile.BLOCKSIZE)
                 if remainder:
@@ -208,16 +204,7 @@ class ArchiveWriter(Closing):
             # each is an entry; one pulled by digest alone has no RepoTags.
             for digest, (raw, media_type) in self._manifests.items():
                 names = by_digest.get(digest, [])
-                doc = json.loads(raw)
-                entries.append(
-                    {
-                        "Config": _member_name(doc["config"]["digest"]),
-                        "RepoTags": names,
-                        "Layers": [
-                            _member_name(layer["digest"]) for layer in doc.get("layers") or ()
-                        ],
-                    }
-                )
+                entries.append({"RepoTags": names, **_member_paths(raw)})
                 for name in names or [""]:
                     annotations = (
                         {"io.containerd.image.name": name, mt.REF_NAME: _tag_of(name)}
@@ -255,6 +242,19 @@ class ArchiveWriter(Closing):
             self._file.close()
         with contextlib.suppress(FileNotFoundError):
             self._tmp.unlink()
+
+
+def _member_paths(raw: bytes) -> dict[str, Any]:
+    """manifest.json's Config and Layers for an image manifest: members of this archive only."""
+    try:
+        doc = json.loads(raw)
+        config = doc["config"]["digest"]
+        layers = [layer["digest"] for layer in doc.get("layers") or ()]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise RegistryKitError(
+            "a manifest written to the docker-archive has no config or layer digests"
+        ) from None
+    return {"Config": _member_name(config), "Layers": [_member_name(d) for d in layers]}
 
 
 def _tag_of(name: str) -> str:
@@ -305,10 +305,24 @@ class ArchiveReader(Closing):
             assert handle is not None
             return handle.read()
 
+    def _read_json(self, name: str) -> Any:
+        try:
+            return json.loads(self._read_member(name))
+        except ValueError:
+            raise RegistryKitError(f"{name} in {self.path} is not JSON") from None
+
     def _read_index(self) -> list[Descriptor]:
         if "index.json" in self._members:
-            doc = json.loads(self._read_member("index.json"))
-            entries = [Descriptor.from_json(m) for m in doc.get("manifests") or ()]
+            doc = self._read_json("index.json")
+            manifests = doc.get("manifests") if isinstance(doc, dict) else None
+            if not isinstance(manifests, list):
+                raise RegistryKitError(f"index.json in {self.path} has no manifests list")
+            try:
+                entries = [Descriptor.from_json(m) for m in manifests]
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                raise RegistryKitError(
+                    f"index.json in {self.path} lists an invalid descriptor ({exc})"
+                ) from None
             if all(_member_name(e.digest) in self._members for e in entries):
                 return entries
         if "manifest.json" not in self._members:
@@ -320,13 +334,20 @@ class ArchiveReader(Closing):
 
     def _synthesise(self) -> list[Descriptor]:
         """Docker v2s2 manifests for a classic archive, from manifest.json."""
+        items = self._read_json("manifest.json")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise RegistryKitError(f"manifest.json in {self.path} is not a list of objects")
         entries: list[Descriptor] = []
-        for item in json.loads(self._read_member("manifest.json")):
-            config = self._read_member(item["Config"])
+        for item in items:
+            config_name = self._inside(item.get("Config"))
+            config = self._read_member(config_name)
             config_digest = dg.compute_digest(config)
-            self._blob_paths[config_digest] = item["Config"]
+            self._blob_paths[config_digest] = config_name
             config_type = mt.DOCKER_CONFIG
-            layers = [self._describe_layer(name) for name in item.get("Layers") or ()]
+            layer_names = item.get("Layers") or []
+            if not isinstance(layer_names, list):
+                raise RegistryKitError(f"manifest.json in {self.path}: Layers is not a list")
+            layers = [self._describe_layer(self._inside(name)) for name in layer_names]
             manifest_type = mt.DOCKER_MANIFEST
             if any(layer["mediaType"] == mt.OCI_LAYER_ZSTD for layer in layers):
                 manifest_type, config_type = mt.OCI_MANIFEST, mt.OCI_CONFIG
@@ -345,12 +366,29 @@ class ArchiveReader(Closing):
             ).encode()
             digest = dg.compute_digest(raw)
             self._synth[digest] = (raw, manifest_type)
-            for name in item.get("RepoTags") or [None]:
+            repo_tags = item.get("RepoTags") or [None]
+            for name in repo_tags if isinstance(repo_tags, list) else [None]:
                 annotations = (
-                    {mt.REF_NAME: _tag_of(name), "io.containerd.image.name": name} if name else {}
+                    {mt.REF_NAME: _tag_of(name), "io.containerd.image.name": name}
+                    if isinstance(name, str) and name
+                    else {}
                 )
                 entries.append(Descriptor(manifest_type, digest, len(raw), annotations=annotations))
         return entries
+
+    def _inside(self, name: object) -> str:
+        """A member path named by manifest.json, refused when it would leave the archive."""
+        if (
+            not isinstance(name, str)
+            or not name
+            or name.startswith("/")
+            or ".." in name.replace("\\", "/").split("/")
+        ):
+            raise RegistryKitError(
+                f"manifest.json in {self.path} names {repr(name)[:80]}, which is not a "
+                "path inside the archive"
+            )
+        return name.removeprefix("./")
 
     def _describe_layer(self, name: str) -> dict[str, Any]:
         hasher = hashlib.sha256()

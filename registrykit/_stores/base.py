@@ -15,15 +15,30 @@ finishes what was written (``close``), or drops it after an error (``abort``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol, Self, runtime_checkable
 
 from .._model import mediatypes as mt
-from .._model.errors import NotFound
+from .._model.errors import DigestMismatch, NotFound, RegistryKitError
 from .._model.manifest import Descriptor
 
-__all__ = ["BlobOpener", "Closing", "Store", "entry_tag", "find_entry", "not_found", "tagged"]
+__all__ = [
+    "BlobOpener",
+    "Closing",
+    "Store",
+    "at_most",
+    "blob_path",
+    "entry_tag",
+    "find_entry",
+    "not_found",
+    "tagged",
+]
+
+# The digests a blob may be stored under: the OCI-registered algorithms, in
+# lowercase hex of their length; nothing else becomes a file or member name.
+_STORABLE_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 
 # What blob_put reads from: a callable that opens a fresh stream of chunks, so
 # an upload that must restart (chunked fallback) can read the source again.
@@ -103,6 +118,37 @@ class Closing:
             self.close()
         else:
             self.abort()
+
+
+def blob_path(digest: object, where: str) -> str:
+    """``blobs/<alg>/<hex>`` for ``digest``, after checking it is a digest that may name a file.
+
+    Digests come from manifests another party wrote: one that is not sha256 or
+    sha512 lowercase hex (``../x``, ``md5:…``) never becomes a path.
+    """
+    if not isinstance(digest, str) or not _STORABLE_DIGEST.fullmatch(digest):
+        shown = repr(digest)[:80]
+        raise RegistryKitError(
+            f"{where}: {shown} is not a sha256 or sha512 digest, so it cannot name a blob"
+        )
+    algorithm, _, hexdigest = digest.partition(":")
+    return f"blobs/{algorithm}/{hexdigest}"
+
+
+def at_most(chunks: Iterable[bytes], size: int, what: str) -> Iterator[bytes]:
+    """``chunks``, stopped with DigestMismatch as soon as they pass ``size`` bytes.
+
+    A source that sends more than it declared is cut off at once, before the
+    surplus reaches the disk (write_verified only compares at the end).
+    """
+    seen = 0
+    for chunk in chunks:
+        seen += len(chunk)
+        if seen > size:
+            raise DigestMismatch(
+                f"{what} is longer than its declared {size} bytes; it was not written"
+            )
+        yield chunk
 
 
 def not_found(store: Store, ref: str) -> NotFound:

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 from .._model import mediatypes as mt
 from .._model.digest import (
@@ -36,7 +37,17 @@ from .._model.digest import (
 )
 from .._model.errors import DigestMismatch, NotFound, RegistryKitError
 from .._model.manifest import Descriptor
-from .base import BlobOpener, Closing, Store, entry_tag, find_entry, not_found, tagged
+from .base import (
+    BlobOpener,
+    Closing,
+    Store,
+    at_most,
+    blob_path,
+    entry_tag,
+    find_entry,
+    not_found,
+    tagged,
+)
 
 __all__ = ["LayoutStore"]
 
@@ -50,6 +61,7 @@ class LayoutStore(Closing):
         self.path = Path(path)
         self._lock = threading.Lock()
         if create:
+            _refuse_foreign_target(self.path)
             self.path.mkdir(parents=True, exist_ok=True)
             if not (self.path / "oci-layout").exists():
                 _atomic_write(self.path / "oci-layout", _LAYOUT_VERSION)
@@ -70,11 +82,17 @@ class LayoutStore(Closing):
     # -- index.json ------------------------------------------------------------
 
     def entries(self) -> list[Descriptor]:
+        index = self.path / "index.json"
+        manifests = _index_manifests(index)
         try:
-            doc = json.loads((self.path / "index.json").read_bytes())
-        except (OSError, ValueError) as exc:
-            raise RegistryKitError(f"cannot read {self.path / 'index.json'}: {exc}") from exc
-        return [Descriptor.from_json(m) for m in doc.get("manifests") or ()]
+            return [Descriptor.from_json(m) for m in manifests]
+        except RegistryKitError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise RegistryKitError(
+                f"{index} lists a manifest that is not a valid descriptor ({exc}); "
+                "the layout is damaged"
+            ) from None
 
     def _write_index(self, entries: Sequence[Descriptor]) -> None:
         doc = {
@@ -147,10 +165,7 @@ class LayoutStore(Closing):
     # -- blobs -------------------------------------------------------------------
 
     def _blob_path(self, digest: str) -> Path:
-        algorithm, _, hexdigest = digest.partition(":")
-        if not hexdigest or "/" in digest or ".." in digest:
-            raise ValueError(f"not a digest: {digest!r}")
-        return self.path / "blobs" / algorithm / hexdigest
+        return self.path / blob_path(digest, f"the layout {self.path}")
 
     def blob_exists(self, digest: str) -> bool:
         # Only verified blobs are ever renamed into place, so existence is enough.
@@ -180,10 +195,9 @@ class LayoutStore(Closing):
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".partial")
         try:
             os.fchmod(fd, 0o644)  # mkstemp makes 0600; blobs are content, not secrets
+            what = f"blob {digest[:19]}… for {self.path}"
             with os.fdopen(fd, "wb") as out, opener() as chunks:
-                write_verified(
-                    chunks, out.write, digest, size, f"blob {digest[:19]}… for {self.path}"
-                )
+                write_verified(at_most(chunks, size, what), out.write, digest, size, what)
             os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -197,6 +211,45 @@ class LayoutStore(Closing):
 
     def blob_mount(self, digest: str, from_store: Store) -> bool:
         return False  # a directory has no cross-repository mount
+
+
+def _index_manifests(index: Path) -> list[Any]:
+    """The ``manifests`` list of a layout's index.json, checked to be one."""
+    try:
+        doc = json.loads(index.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise RegistryKitError(f"cannot read {index}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise RegistryKitError(
+            f"{index} holds a JSON {type(doc).__name__}, not an object: not an OCI image layout"
+        )
+    manifests = doc.get("manifests", [])
+    if not isinstance(manifests, list) or "manifests" not in doc:
+        raise RegistryKitError(f"{index} has no manifests list: not an OCI image layout")
+    return manifests
+
+
+def _refuse_foreign_target(path: Path) -> None:
+    """Refuse to write a layout into anything but an empty directory or an OCI layout.
+
+    A pull never overwrites a file it did not write (an unrelated index.json).
+    """
+    if path.exists() and not path.is_dir():
+        raise RegistryKitError(
+            f"{path} exists and is not a directory; an OCI image layout is a directory"
+        )
+    if not path.is_dir() or not any(path.iterdir()):
+        return
+    remedy = "pull into an empty or new directory, or into an existing OCI image layout"
+    index = path / "index.json"
+    if not index.is_file():
+        raise RegistryKitError(
+            f"{path} is not empty and not an OCI image layout (no index.json); {remedy}"
+        )
+    try:
+        _index_manifests(index)
+    except RegistryKitError as exc:
+        raise RegistryKitError(f"{exc}; {remedy}") from None
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -8,12 +8,20 @@ credentials, with an identity token through the OAuth2 refresh grant, or
 anonymously). Tokens are cached per (host, scope) until they expire. A
 second challenge for the same request stops the flow: the caller turns the
 401 into an ``AuthenticationError``.
+
+Credentials belong to a host: a challenge is answered with the credentials of
+the host that sent it, which after a redirect (a blob served from storage
+elsewhere) is not the registry's. The token request and every redirect hop
+of it must pass the realm rule (https, loopback, or the realm host named
+insecure), and its body is read up to a bound.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
+import math
 import re
 import threading
 import time
@@ -23,10 +31,11 @@ from dataclasses import dataclass, field
 import httpx
 
 from .._credentials.keychain import Keychain, Login
+from .._credentials.process import remember_secret, scrub
 from .._model.errors import AuthenticationError, RegistryError
-from .._model.hosts import is_loopback, split_host
-from .errors import registry_errors
-from .http import TransportPolicy
+from .._model.hosts import is_loopback
+from .errors import read_bounded, registry_errors
+from .http import HOP_CHECK, TransportPolicy
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +44,8 @@ log = logging.getLogger(__name__)
 SCOPES_EXTENSION = "registrykit.scopes"
 
 _MIN_TOKEN_LIFETIME = 60  # seconds, the distribution spec's default for expires_in
+_MAX_TOKEN_LIFETIME = 365 * 24 * 3600  # a registry's "forever" must still fit a float
+_MAX_TOKEN_BODY = 1024 * 1024  # real token answers are a few KiB
 _PATH_RE = re.compile(r"^/v2/(?P<name>.+?)/(?:manifests|blobs|tags|referrers)(?:/|$)")
 _CHALLENGE_RE = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,]+))')
 
@@ -109,29 +120,38 @@ class RegistryAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
-        host = request.url.netloc.decode("ascii")
+        host = _host(request.url)
         scopes = scopes_for(request)
         with self._lock:
             known = self._challenges.get(host)
         if known is not None:
             yield from self._authorize(request, host, known, scopes, fresh=False)
         response = yield request
-        if response.status_code != 401:
-            return
-        challenge = Challenge.parse(response.headers.get("www-authenticate", ""))
-        if challenge is None or challenge.scheme not in ("basic", "bearer"):
-            return
-        with self._lock:
-            self._challenges[host] = challenge
-        if not _replayable(request):
-            return  # a streamed body is spent; the caller re-sends after priming
-        if known is not None and known.scheme == "basic" == challenge.scheme:
-            return  # the same credentials would be refused again
-        # One more try with fresh credentials (new scopes from the challenge
-        # first); if that is refused too, the caller reports the 401.
-        applied = yield from self._authorize(request, host, challenge, scopes, fresh=True)
-        if applied:
-            yield request
+        challenged: set[str] = set()  # one fresh try per host, then the caller reports the 401
+        while response.status_code == 401:
+            challenge = Challenge.parse(response.headers.get("www-authenticate", ""))
+            if challenge is None or challenge.scheme not in ("basic", "bearer"):
+                return
+            answered = _answered(response, request)
+            if _host(answered.url) != host:
+                # A redirect led to another host, which challenges for itself: it
+                # gets its own credentials (usually none), on the request it saw.
+                request, host = answered, _host(answered.url)
+                scopes, known = scopes_for(request), None
+            if host in challenged:
+                return
+            challenged.add(host)
+            with self._lock:
+                self._challenges[host] = challenge
+            if not _replayable(request):
+                return  # a streamed body is spent; the caller re-sends after priming
+            if known is not None and known.scheme == "basic" == challenge.scheme:
+                return  # the same credentials would be refused again
+            # Fresh credentials (new scopes from the challenge first).
+            applied = yield from self._authorize(request, host, challenge, scopes, fresh=True)
+            if not applied:
+                return
+            response = yield request
 
     def _authorize(
         self,
@@ -146,7 +166,7 @@ class RegistryAuth(httpx.Auth):
             login = self._login_for(request.url)
             if login is None or login.identity_token:
                 return False
-            request.headers["Authorization"] = _basic(login.username, login.secret)
+            _authorization(request.headers, _basic(login.username, login.secret))
             return True
         # A remembered challenge's scope belonged to another request: only a
         # live challenge adds its scope to ours.
@@ -158,52 +178,31 @@ class RegistryAuth(httpx.Auth):
             token = yield from self._fetch_token(request.url, challenge, wanted)
             with self._lock:
                 self._tokens[key] = token
-        request.headers["Authorization"] = f"Bearer {token.value}"
+        _authorization(request.headers, f"Bearer {token.value}")
         return True
 
     def _login_for(self, url: httpx.URL) -> Login | None:
         if not self._policy.may_send_credentials(url):
             log.warning(
                 "not sending credentials to %s over plain http; name the host insecure to allow it",
-                url.netloc.decode("ascii"),
+                _host(url),
             )
             return None
-        return self._keychain.resolve(url.netloc.decode("ascii"))
+        return self._keychain.resolve(_host(url))
 
     def _fetch_token(
         self, registry_url: httpx.URL, challenge: Challenge, scopes: list[str]
     ) -> Generator[httpx.Request, httpx.Response, _Token]:
-        host = registry_url.netloc.decode("ascii")
-        realm = challenge.params.get("realm", "")
-        realm_url = self._checked_realm(realm, host)
-        service = challenge.params.get("service", "")
+        host = _host(registry_url)
+        realm_url = self._checked_realm(challenge.params.get("realm", ""), host)
         login = self._login_for(registry_url)
-        if login is not None and login.identity_token:
-            form = {
-                "grant_type": "refresh_token",
-                "refresh_token": login.secret,
-                "service": service,
-                "client_id": "registrykit",
-                "access_type": "offline",
-                "scope": " ".join(scopes),
-            }
-            token_request = httpx.Request("POST", realm_url, data=form)
-        else:
-            params: list[tuple[str, str]] = []
-            if service:
-                params.append(("service", service))
-            params += [("scope", s) for s in scopes]
-            headers = {}
-            if login is not None:
-                params.append(("account", login.username))
-                headers["Authorization"] = _basic(login.username, login.secret)
-            token_request = httpx.Request(
-                "GET",
-                realm_url.copy_merge_params(httpx.QueryParams(tuple(params))),
-                headers=headers,
-            )
+        token_request = _token_request(
+            realm_url, challenge.params.get("service", ""), login, scopes
+        )
+        # Every redirect hop of the token request passes the realm rule too.
+        token_request.extensions[HOP_CHECK] = lambda url: self._checked_realm(str(url), host)
         response = yield token_request
-        response.read()
+        body = read_bounded(response, _MAX_TOKEN_BODY, f"the token answer of {host}")
         if response.status_code in (401, 403):
             who = f"as {login.username!r}" if login else "anonymously"
             raise AuthenticationError(
@@ -219,39 +218,101 @@ class RegistryAuth(httpx.Auth):
                 f"the token service of {host} answered HTTP {response.status_code}",
                 status=response.status_code,
             )
-        try:
-            body = response.json()
-            value = body.get("token") or body.get("access_token")
-        except ValueError:
-            value = None
-        if not value:
+        token = _parse_token(body)
+        if token is None:
             raise AuthenticationError(
-                f"the token service of {host} sent no token; check the registry's auth setup"
+                f"the token service of {host} sent no usable token (the answer is not a JSON "
+                "object with a string token and a numeric expires_in); check the registry's "
+                "auth setup"
             )
-        lifetime = max(int(body.get("expires_in") or 0), _MIN_TOKEN_LIFETIME)
-        # Renew a little early so a token does not expire mid-request.
-        return _Token(str(value), time.monotonic() + lifetime * 0.9)
+        remember_secret(token.value)
+        return token
 
     def _checked_realm(self, realm: str, host: str) -> httpx.URL:
         try:
             url = httpx.URL(realm)
-        except httpx.InvalidURL as exc:
-            raise AuthenticationError(f"{host} sent an invalid token realm {realm!r}") from exc
-        realm_host = url.netloc.decode("ascii")
+            realm_host = _host(url)
+        except (httpx.InvalidURL, UnicodeError):
+            raise AuthenticationError(
+                f"{host} sent an invalid token realm {scrub(realm)!r}"
+            ) from None
+        # Insecure applies to the host named, never to the realms it hands out.
         if url.scheme == "https" or (
             url.scheme == "http"
-            and (
-                is_loopback(realm_host)
-                or self._policy.is_insecure(realm_host)
-                or self._policy.is_insecure(split_host(host)[0])
-            )
+            and (is_loopback(realm_host) or self._policy.is_insecure(realm_host))
         ):
             return url
         raise AuthenticationError(
-            f"{host} asked for a token from {realm!r}, which is not https; refusing to send "
-            "credentials there. If this is a test registry you trust, name it insecure: "
-            f"rk.Client(insecure=[{realm_host!r}])."
+            f"{host} asked for a token from {scrub(str(url.copy_with(query=None)))!r}, which "
+            "is not https; refusing to send credentials there. If this is a test registry "
+            f"you trust, name it insecure: rk.Client(insecure=[{realm_host!r}])."
         )
+
+
+def _answered(response: httpx.Response, sent: httpx.Request) -> httpx.Request:
+    """The request ``response`` answers: the last redirect hop of ``sent``."""
+    try:
+        return response.request
+    except RuntimeError:  # a response built by hand (tests, mocks) has none
+        return sent
+
+
+def _host(url: httpx.URL) -> str:
+    return url.netloc.decode("ascii")
+
+
+def _authorization(headers: httpx.Headers, value: str) -> None:
+    remember_secret(value)
+    headers["Authorization"] = value
+
+
+def _token_request(
+    realm_url: httpx.URL, service: str, login: Login | None, scopes: list[str]
+) -> httpx.Request:
+    """The request for a token: the OAuth2 refresh grant for an identity token, else a GET."""
+    if login is not None and login.identity_token:
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": login.secret,
+            "service": service,
+            "client_id": "registrykit",
+            "access_type": "offline",
+            "scope": " ".join(scopes),
+        }
+        return httpx.Request("POST", realm_url, data=form)
+    params: list[tuple[str, str]] = []
+    if service:
+        params.append(("service", service))
+    params += [("scope", s) for s in scopes]
+    headers = {}
+    if login is not None:
+        params.append(("account", login.username))
+        headers["Authorization"] = _basic(login.username, login.secret)
+    return httpx.Request(
+        "GET", realm_url.copy_merge_params(httpx.QueryParams(tuple(params))), headers=headers
+    )
+
+
+def _parse_token(body: bytes) -> _Token | None:
+    """The token in a token answer, or None when it holds none of the right type."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    value = doc.get("token") or doc.get("access_token")
+    expires_in = doc.get("expires_in") or 0
+    # A token goes into a header: printable ASCII only.
+    if not isinstance(value, str) or not value or not (value.isascii() and value.isprintable()):
+        return None
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
+        return None
+    if not math.isfinite(expires_in):
+        return None
+    lifetime = min(max(float(expires_in), _MIN_TOKEN_LIFETIME), _MAX_TOKEN_LIFETIME)
+    # Renew a little early so a token does not expire mid-request.
+    return _Token(value, time.monotonic() + lifetime * 0.9)
 
 
 def _replayable(request: httpx.Request) -> bool:

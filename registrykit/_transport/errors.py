@@ -15,21 +15,64 @@ from typing import Any
 
 import httpx
 
+from .._credentials.process import scrub
 from .._model import errors as err
 
 _NOT_FOUND_CODES = {"NAME_UNKNOWN", "MANIFEST_UNKNOWN", "BLOB_UNKNOWN", "BLOB_UPLOAD_UNKNOWN"}
+# An error answer is a few hundred bytes; more is read no further.
+_MAX_ERROR_BODY = 256 * 1024
+# At most this many of a registry's errors[] entries are kept.
+_MAX_ERRORS = 8
+
+
+def read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
+    """The body of a streamed ``response``, refusing to read more than ``limit`` bytes."""
+    # A response built from bytes (a mock, a test) is already read: bounded all the same.
+    chunks = [response.content] if response.is_stream_consumed else response.iter_bytes()
+    kept: list[bytes] = []
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > limit:
+            response.close()
+            raise err.RegistryError(
+                f"{what} is larger than {limit // 1024} KiB; refusing to read more",
+                status=response.status_code,
+            )
+        kept.append(chunk)
+    body = b"".join(kept)
+    response._content = body  # later .content / .json() see the bounded body
+    return body
 
 
 def registry_errors(response: httpx.Response) -> list[dict[str, Any]]:
-    """The ``errors[]`` list of an error response (empty when there is none)."""
+    """The ``errors[]`` list of an error response (empty when there is none).
+
+    The registry wrote it: each code, message and detail is scrubbed of every
+    secret the client sent and of control characters, and kept short.
+    """
     try:
-        if not response.is_stream_consumed:
-            response.read()
-        body = json.loads(response.content or b"{}")
-    except (ValueError, httpx.HTTPError):
+        if response.is_stream_consumed:
+            content = response.content
+        else:
+            content = read_bounded(response, _MAX_ERROR_BODY, "error answer")
+        body = json.loads(content or b"{}")
+    except (ValueError, httpx.HTTPError, httpx.StreamError, err.RegistryError):
         return []
     errors = body.get("errors") if isinstance(body, dict) else None
-    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    if not isinstance(errors, list):
+        return []
+    return [_scrubbed(e) for e in errors[:_MAX_ERRORS] if isinstance(e, dict)]
+
+
+def _scrubbed(entry: dict[str, Any]) -> dict[str, Any]:
+    kept = {}
+    for key in ("code", "message", "detail"):
+        value = entry.get(key)
+        if value is not None and value != "":
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            kept[key] = scrub(text, limit=200)
+    return kept
 
 
 def retry_after(response: httpx.Response) -> dt.datetime | None:
@@ -60,7 +103,7 @@ def _summary(errors: list[dict[str, Any]]) -> str:
         if e.get("message"):
             text += f": {e['message']}"
         parts.append(text)
-    return "; ".join(parts)
+    return scrub("; ".join(parts))
 
 
 def raise_for_response(response: httpx.Response, what: str, *, host: str | None = None) -> None:
@@ -76,7 +119,7 @@ def raise_for_response(response: httpx.Response, what: str, *, host: str | None 
     codes = {str(e.get("code", "")) for e in errors}
     detail = _summary(errors)
     registry = host or response.request.url.netloc.decode("ascii", "replace")
-    url = str(response.request.url.copy_with(query=None))
+    url = scrub(str(response.request.url.copy_with(query=None)), limit=1000)
     kw: dict[str, Any] = {"status": status, "errors": errors, "url": url}
     suffix = f" ({detail})" if detail else ""
 
@@ -190,4 +233,4 @@ def transport_error(exc: httpx.TransportError, host: str) -> err.RegistryKitErro
 
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200]
+    return scrub(text.splitlines()[0], limit=200)

@@ -16,18 +16,27 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
+from .._credentials.process import scrub
+from .._model.errors import RegistryError
 from .._model.hosts import is_loopback, split_host
 from .._version import __version__
-from .errors import is_plain_http_answer, retry_after, transport_error
+from .errors import is_plain_http_answer, read_bounded, retry_after, transport_error
 from .retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"registrykit/{__version__}"
+
+# A request extension: a function every hop of the request (its redirects
+# included) must pass before it is sent; it raises to stop the request.
+HOP_CHECK = "registrykit.hop_check"
+# The most a response read whole (not streamed) may hold: far above any manifest,
+# config, token or tag page, far below what would strain memory.
+MAX_BODY = 32 * 1024 * 1024
 
 _CERTS_D = ("/etc/docker/certs.d", "/etc/containers/certs.d")
 
@@ -147,6 +156,9 @@ class RetryTransport(httpx.BaseTransport):
         self._policy = policy or RetryPolicy()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        check = request.extensions.get(HOP_CHECK)
+        if check is not None:
+            check(request.url)  # httpx copies extensions to each redirect it follows
         policy = self._policy
         replayable = _replayable(request)
         waited = 0.0
@@ -228,6 +240,39 @@ class SchemeProbe:
         return scheme
 
 
+class RegistryHTTPClient(httpx.Client):
+    """An ``httpx.Client`` whose URL and redirect failures are registrykit errors.
+
+    Both come from what a registry sent (a tag or Location with control
+    characters, a redirect loop), and every caller already handles
+    ``RegistryKitError``.
+    """
+
+    def build_request(self, *args: Any, **kwargs: Any) -> httpx.Request:
+        try:
+            return super().build_request(*args, **kwargs)
+        except httpx.InvalidURL as exc:
+            raise RegistryError(f"invalid URL: {scrub(str(exc))}") from None
+
+    def send(
+        self, request: httpx.Request, *, stream: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        try:
+            response = super().send(request, stream=True, **kwargs)
+            if not stream:
+                # httpx would read any length into memory; a registry's answer is bounded.
+                read_bounded(response, MAX_BODY, f"the answer of {request.url.netloc.decode()}")
+            return response
+        except httpx.TooManyRedirects:
+            raise RegistryError(
+                f"{request.url.netloc.decode('ascii')} redirected {request.method} "
+                f"{scrub(request.url.path)} more than {self.max_redirects} times (a redirect "
+                "loop); check the registry or its proxy"
+            ) from None
+        except httpx.InvalidURL as exc:
+            raise RegistryError(f"invalid URL: {scrub(str(exc))}") from None
+
+
 def build_http_client(
     policy: TransportPolicy,
     *,
@@ -238,7 +283,7 @@ def build_http_client(
     auth: httpx.Auth | None,
 ) -> httpx.Client:
     inner = transport or HostTransport(policy, max_connections=max(concurrency, 1) * 2)
-    return httpx.Client(
+    return RegistryHTTPClient(
         transport=RetryTransport(inner, retry),
         timeout=timeout,
         auth=auth,

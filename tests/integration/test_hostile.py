@@ -68,7 +68,7 @@ def _run_child(host: str, body: str) -> tuple[str, float, float]:
     """
     script = textwrap.dedent(
         """
-        import resource, sys, time
+        import sys, time
         import registrykit as rk
         host = sys.argv[1]
         client = rk.Client(cache_dir=None, timeout=5.0)
@@ -79,7 +79,10 @@ def _run_child(host: str, body: str) -> tuple[str, float, float]:
         except BaseException as exc:
             outcome = f"{{type(exc).__module__}}.{{type(exc).__name__}}: {{exc}}"
         took = time.monotonic() - start
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM is this process's own peak; ru_maxrss would carry over the peak of
+        # the (large) pytest parent that started it, across fork and exec.
+        status = open("/proc/self/status").read().split("VmHWM:")[1]
+        peak = int(status.split()[0]) / 1024
         print(repr((outcome[:2000], took, peak)))
         """
     ).format(body=textwrap.indent(textwrap.dedent(body), "    "))

@@ -13,29 +13,30 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
-from . import frames
-from ._client import Client
-from ._model.errors import InvalidReference, RegistryKitError
-from ._model.registries import determine_registry
-from ._model.units import human_size, parse_percent, parse_size
-from ._ops.copy import copy, pull, push
-from ._ops.delete import delete
-from ._ops.inspect import config, inspect, manifest
-from ._ops.login import login, logout
-from ._ops.runtime import detect_runtime
-from ._ops.sync import sync
-from ._ops.tagging import tag
-from ._registry.cache import default_cache_dir
-from .lab import samples
-from .lab.local import LocalRegistry
+from .. import frames
+from .._client import Client
+from .._model.errors import InvalidReference, RegistryKitError
+from .._model.manifest import Platform
+from .._model.registries import determine_registry
+from .._model.units import human_size, parse_percent, parse_size
+from .._ops.copy import copy, pull, push
+from .._ops.delete import delete
+from .._ops.inspect import config, inspect, manifest
+from .._ops.login import login, logout
+from .._ops.runtime import detect_runtime
+from .._ops.sync import sync
+from .._ops.tagging import tag
+from .._registry.cache import default_cache_dir
+from ..lab import samples
+from ..lab.local import LocalRegistry
+from ._output import emit, error, terminal_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Registries whose cloud CLI mints the password, so login needs none.
@@ -44,60 +45,6 @@ _CLOUD_KINDS = ("ecr", "gcr", "artifact-registry", "acr")
 
 class UsageError(Exception):
     """Bad input from the command line (exit 2)."""
-
-
-# -- output ----------------------------------------------------------------------
-
-
-def emit(result: Any, fmt: str, out: TextIO) -> None:
-    """Write a DataFrame, a result object or plain data in the chosen format."""
-    import pandas as pd
-
-    from .frames._format import readable
-
-    if isinstance(result, pd.DataFrame):
-        if fmt == "csv":
-            result.to_csv(out, index=False)
-        elif fmt == "json":
-            out.write(result.to_json(orient="records", date_format="iso", indent=2) + "\n")
-        elif fmt == "markdown":
-            out.write(_markdown(readable(result)) + "\n")
-        elif result.empty:
-            out.write("(no rows)\n")
-        else:
-            out.write(readable(result).to_string(index=False) + "\n")
-        return
-    if fmt == "json" or isinstance(result, dict | list):
-        # Raw documents (manifests, configs) are JSON whatever the format.
-        out.write(json.dumps(_jsonable(result), indent=2, default=str) + "\n")
-    else:
-        out.write(f"{result}\n")
-
-
-def _markdown(frame: Any) -> str:
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
-    rows = [
-        "| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
-    return "\n".join([header, rule, *rows])
-
-
-def _jsonable(value: Any) -> Any:
-    import dataclasses
-
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _jsonable(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.repr and not f.name.startswith("_")
-        }
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 # -- commands ----------------------------------------------------------------------
@@ -248,13 +195,14 @@ def cmd_delete(args: argparse.Namespace, client: Client) -> Any:
     if args.dry_run:
         return plan
     if not args.yes:
-        sys.stderr.write(f"{plan}\n")
+        _note(str(plan))
         if not sys.stdin.isatty():
             raise UsageError("refusing to delete without confirmation: pass --yes")
         answer = input("Delete? Type 'yes' to confirm: ")
         if answer.strip().lower() != "yes":
             return "Nothing deleted."
-    return delete(args.image, untag_only=args.untag_only, client=client)
+    # Exactly what was previewed: if the tag moved since, delete() stops.
+    return delete(args.image, untag_only=args.untag_only, expect_digest=plan.digest, client=client)
 
 
 def cmd_local(args: argparse.Namespace, client: Client) -> Any:
@@ -275,7 +223,7 @@ def cmd_local(args: argparse.Namespace, client: Client) -> Any:
 
 
 def cmd_demo(args: argparse.Namespace, client: Client) -> Any:
-    from .lab import demo
+    from ..lab import demo
 
     demo.run(sys.stdout, output_dir=args.output)
     return None
@@ -296,7 +244,7 @@ def cmd_lab(args: argparse.Namespace, client: Client) -> Any:
 
 
 def _note(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(terminal_text(text) + "\n")
 
 
 # -- parser ------------------------------------------------------------------------
@@ -306,6 +254,27 @@ Option = tuple[tuple[str, ...], dict[str, Any]]
 
 def opt(*flags: str, **kwargs: Any) -> Option:
     return flags, kwargs
+
+
+def _checked(parse: Callable[[str], object]) -> Callable[[str], str]:
+    """An argparse ``type``: the text, once ``parse`` accepts it (else a usage error, exit 2)."""
+
+    def check(text: str) -> str:
+        try:
+            parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+
+    return check
+
+
+def _positive(text: str) -> int:
+    if not text.strip().lstrip("+-").isdigit():
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}")
+    if int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {int(text)}")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -332,21 +301,21 @@ GLOBAL_OPTIONS: tuple[Option, ...] = (
     ),
     opt("--ca-bundle", metavar="PEM", help="CA certificates to trust"),
     opt("--auth-file", metavar="PATH", help="credentials file to use"),
-    opt("--concurrency", type=int, default=8),
+    opt("--concurrency", type=_positive, default=8),
     opt("--no-cache", action="store_true", help="do not use the digest cache"),
     opt("--debug", action="store_true", help="show tracebacks and debug logs"),
 )
+# fmt: off
 # Readers read one platform of a multi-arch tag; copy (a writer) takes one or many.
-PLATFORM = opt("--platform", help="os/arch[/variant], e.g. linux/arm64")
-PLATFORMS = opt(
-    "--platform", dest="platforms", action="append", help="copy only these platforms (repeatable)"
-)
+PLATFORM = opt("--platform", type=_checked(Platform.parse),
+               help="os/arch[/variant], e.g. linux/arm64")
+PLATFORMS = opt("--platform", dest="platforms", action="append", type=_checked(Platform.parse),
+                help="copy only these platforms (repeatable)")
 IMAGE, REPOSITORY = opt("image"), opt("repository")
 SOURCE, DESTINATION = opt("source"), opt("destination")
 ALL_TAGS = opt("--all-tags", action="store_true")
 
 # One row per command: name, handler, help, arguments. Kept one row a line to read as a table.
-# fmt: off
 COMMANDS: tuple[Command, ...] = (
     Command("runtime", cmd_runtime, "detect docker, podman, skopeo and their auth files"),
     Command("registry", cmd_registry, "what kind of registry a reference points at",
@@ -379,10 +348,12 @@ COMMANDS: tuple[Command, ...] = (
         opt("--config", action="store_true", help="the image config"))),
     Command("diff", cmd_diff, "layers added and removed between two images", (
         opt("image_a"), opt("image_b"), PLATFORM,
-        opt("--max-growth", metavar="PCT", help="exit 1 if B is more than PCT larger"))),
+        opt("--max-growth", metavar="PCT", type=_checked(parse_percent),
+            help="exit 1 if B is more than PCT larger"))),
     Command("audit", cmd_audit, "storage per repository, shared layers counted once", (
         opt("target", nargs="+", help="a registry host, or repositories"),
-        opt("--max-size", metavar="SIZE", help="exit 1 if the total stored exceeds SIZE"))),
+        opt("--max-size", metavar="SIZE", type=_checked(parse_size),
+            help="exit 1 if the total stored exceeds SIZE"))),
     Command("copy", cmd_copy, "copy an image between registries",
             (SOURCE, DESTINATION, ALL_TAGS, PLATFORMS)),
     Command("sync", cmd_sync, "copy the tags whose digests differ", (
@@ -465,23 +436,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 result, failure = result.output, result.failure
             if result is not None:
                 emit(result, args.format, sys.stdout)
-    except (UsageError, InvalidReference) as exc:
-        if args.debug:
-            raise
-        sys.stderr.write(f"registrykit: {exc}\n")
-        return EXIT_USAGE
-    except (RegistryKitError, ValueError, OSError) as exc:
-        if args.debug:
-            raise
-        sys.stderr.write(f"registrykit: {exc}\n")
-        return EXIT_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return EXIT_FAILED
+    except Exception as exc:
+        if args.debug:
+            raise
+        return _failed(exc)
     if failure:
-        sys.stderr.write(f"registrykit: {failure}\n")
+        error(failure)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _failed(exc: Exception) -> int:
+    """Report ``exc`` in one line; the exit code: 2 for bad usage, else 1."""
+    if isinstance(exc, UsageError | RegistryKitError | ValueError | OSError):
+        error(str(exc))
+    else:  # a bug, not the user's: still one line, the traceback with --debug
+        error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+    return EXIT_USAGE if isinstance(exc, UsageError | InvalidReference) else EXIT_FAILED
 
 
 if __name__ == "__main__":
