@@ -8,10 +8,10 @@ from contextlib import AbstractContextManager, contextmanager
 
 import httpx
 
-from .._model.digest import CHUNK_SIZE, verified_chunks, verify_digest
-from .._model.errors import NotFound, RegistryError, RegistryKitError, Unsupported
+from .._model.digest import CHUNK_SIZE, sized_chunks, verified_chunks, verify_digest
+from .._model.errors import NotFound, RegistryError, RegistryKitError
 from .._transport.errors import transport_error
-from .session import MAX_MANIFEST_SIZE, RegistrySession, absolute_url, log
+from .session import MAX_CONFIG_SIZE, RegistrySession, absolute_url, log
 
 BlobSource = bytes | Callable[[], AbstractContextManager[Iterable[bytes]]]
 
@@ -24,16 +24,17 @@ class BlobEndpoints(RegistrySession):
         try:
             response = self._send(
                 "HEAD",
-                self._url(f"{repository}/blobs/{digest}"),
+                self._object_url(repository, "blobs", digest),
                 what=f"blob {digest[:19]} in {self.host}/{repository}",
             )
         except NotFound:
             return None
         self.blob_homes[digest] = repository
-        return int(response.headers.get("content-length") or 0)
+        size = response.headers.get("content-length", "0")
+        return int(size) if size.isdigit() else 0
 
     def blob(self, repository: str, digest: str) -> bytes:
-        """A small blob (a config, up to 4 MiB), verified and cached.
+        """A small blob (a config, up to 8 MiB), verified and cached.
 
         Read in one piece rather than through ``open_blob``'s chunk
         iterator: listings fetch hundreds of configs, and the per-chunk
@@ -44,33 +45,30 @@ class BlobEndpoints(RegistrySession):
             return cached
         what = f"blob {digest[:19]}… of {self.host}/{repository}"
         response = self._get_blob(repository, digest, what)
-        try:
-            if int(response.headers.get("content-length") or 0) > MAX_MANIFEST_SIZE:
-                raise Unsupported(f"{what} is over 4 MiB; stream it with open_blob() instead")
-            data = response.read()
-        except httpx.TransportError as exc:
-            raise transport_error(exc, self.host) from None
-        finally:
-            response.close()
+        data = self.read_body(response, MAX_CONFIG_SIZE, what)
         verify_digest(data, digest, what)
         self.cache.put(digest, data)
         return data
 
     @contextmanager
-    def open_blob(self, repository: str, digest: str) -> Iterator[Iterator[bytes]]:
+    def open_blob(
+        self, repository: str, digest: str, size: int | None = None
+    ) -> Iterator[Iterator[bytes]]:
         """Stream a blob; the digest is checked as the last chunk arrives.
 
         A mismatch raises ``DigestMismatch`` from the iterator, before the
-        caller can treat the data as complete.
+        caller can treat the data as complete. With ``size`` (the declared
+        size) the stream stops there: a longer blob raises instead of
+        growing without end.
         """
         what = f"blob {digest[:19]}… of {self.host}/{repository}"
         response = self._get_blob(repository, digest, what)
         try:
+            chunks = self._chunks(response)
+            if size is not None:
+                chunks = sized_chunks(chunks, size, what)
             yield verified_chunks(
-                self._chunks(response),
-                digest,
-                what,
-                "Retry; if it persists the registry's storage may be damaged.",
+                chunks, digest, what, "Retry; if it persists the registry's storage may be damaged."
             )
         finally:
             response.close()
@@ -83,13 +81,14 @@ class BlobEndpoints(RegistrySession):
 
     def _get_blob(self, repository: str, digest: str, what: str) -> httpx.Response:
         """The streamed GET of a blob, from a mirror first when one is configured."""
-        path = f"{repository}/blobs/{digest}"
         for base in self.mirrors:
             try:
-                return self._send("GET", self._url(path, base), what=what, stream=True)
+                url = self._object_url(repository, "blobs", digest, base)
+                return self._send("GET", url, what=what, stream=True)
             except RegistryKitError as exc:
                 log.debug("mirror %s failed for %s: %s", base, what, exc)
-        return self._send("GET", self._url(path), what=what, stream=True)
+        url = self._object_url(repository, "blobs", digest)
+        return self._send("GET", url, what=what, stream=True)
 
     # -- uploads ---------------------------------------------------------------
 
@@ -194,7 +193,7 @@ class BlobEndpoints(RegistrySession):
         scopes = (f"repository:{mount_from}:pull",) if mount_from else ()
         response = self._send(
             "POST",
-            self._url(f"{repository}/blobs/uploads/"),
+            self._object_url(repository, "blobs/uploads"),
             params=params,
             scopes=scopes,
             what=f"upload to {self.host}/{repository}",
