@@ -84,7 +84,7 @@ class RegistryClient(ManifestEndpoints, BlobEndpoints):
         count = 0
         for page in pages:
             # A repository whose tags were all deleted answers "tags": null.
-            names = field_list(page.get(key), key)
+            names = field_list(page.get(key), f"the {what}: {key}")
             for i, name in enumerate(names):
                 if not isinstance(name, str):
                     raise RegistryError(

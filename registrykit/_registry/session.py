@@ -47,7 +47,7 @@ _MAX_OTHER_BODY = 64 * 1024  # answers whose body nobody reads (HEAD, PUT, POST)
 # the read timeout alone lets a registry drip one byte per interval forever.
 _DEADLINE_READ_TIMEOUTS = 2
 
-MAX_PAGES = 1000  # of one Link chain
+MAX_PAGES = 500  # of one Link chain: 20,000 tags even at Quay's 40 a page
 MAX_ENTRIES = 500_000  # tags or repositories in one listing
 
 
@@ -122,6 +122,9 @@ class RegistrySession:
             error_body = self._read_capped(response, MAX_ERROR_BODY, what)
             raise_for_response(_with_body(response, error_body), what, host=self.host)
         if stream:
+            return response
+        if method == "HEAD":  # its Content-Length is the resource's size, with no body
+            response.close()
             return response
         return _with_body(response, self.read_body(response, limit, what))
 
