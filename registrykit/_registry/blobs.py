@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import httpx
 
 from .._model.digest import CHUNK_SIZE, sized_chunks, verified_chunks, verify_digest
-from .._model.errors import NotFound, RegistryError, RegistryKitError
+from .._model.errors import NotFound, RegistryError, RegistryKitError, RegistryUnavailable
 from .._transport.errors import transport_error
 from .session import MAX_CONFIG_SIZE, RegistrySession, absolute_url, log
 
 BlobSource = bytes | Callable[[], AbstractContextManager[Iterable[bytes]]]
+
+# Below this a blob download counts as stalled, even if bytes keep trickling in.
+MIN_BLOB_RATE = 4 * 1024  # bytes per second
 
 
 class BlobEndpoints(RegistrySession):
@@ -64,7 +68,7 @@ class BlobEndpoints(RegistrySession):
         what = f"blob {digest[:19]}… of {self.host}/{repository}"
         response = self._get_blob(repository, digest, what)
         try:
-            chunks = self._chunks(response)
+            chunks = _rechunk(self._chunks(response), CHUNK_SIZE)
             if size is not None:
                 chunks = sized_chunks(chunks, size, what)
             yield verified_chunks(
@@ -74,8 +78,31 @@ class BlobEndpoints(RegistrySession):
             response.close()
 
     def _chunks(self, response: httpx.Response) -> Iterator[bytes]:
+        """The body as it arrives, held to the minimum throughput.
+
+        The read timeout alone lets a registry drip a byte per interval for
+        ever. Only time spent waiting for the network counts (a slow consumer,
+        such as an upload to a slow destination, is not the source's fault),
+        and the rule starts after the small-body deadline.
+        """
+        grace = self._deadline_seconds()
+        arriving = response.iter_bytes()
+        waited = 0.0
+        received = 0
         try:
-            yield from response.iter_bytes(CHUNK_SIZE)
+            while True:
+                asked = time.monotonic()
+                chunk = next(arriving, None)
+                waited += time.monotonic() - asked
+                if chunk is None:
+                    return
+                received += len(chunk)
+                if grace is not None and waited > grace and received < waited * MIN_BLOB_RATE:
+                    raise RegistryUnavailable(
+                        f"{self.host} sends a blob at {received / waited:.0f} bytes/s, below "
+                        f"the {MIN_BLOB_RATE // 1024} KiB/s minimum; check the network and retry."
+                    )
+                yield chunk
         except httpx.TransportError as exc:
             raise transport_error(exc, self.host) from None
 

@@ -109,6 +109,13 @@ class RegistrySession:
             response = self.http.send(
                 request, stream=True, auth=httpx.USE_CLIENT_DEFAULT if auth else None
             )
+        except (httpx.UnsupportedProtocol, httpx.RemoteProtocolError) as exc:
+            if not _bad_redirect(exc, request):
+                raise transport_error(exc, self.host) from None
+            raise RegistryError(
+                f"{self.host} answered {what} with a redirect registrykit cannot follow "
+                f"({str(exc)[:120]!r}); the registry or a proxy in front of it is misconfigured"
+            ) from None
         except httpx.TransportError as exc:
             raise transport_error(exc, self.host) from None
         except httpx.TooManyRedirects:
@@ -249,6 +256,16 @@ def _next_page(response: httpx.Response) -> str | None:
 
 
 _LINK_RE = re.compile(r"<([^>]+)>\s*;\s*rel=\"?next\"?")
+
+
+def _bad_redirect(exc: httpx.TransportError, first: httpx.Request) -> bool:
+    """Whether ``exc`` is about a redirect target rather than the connection itself."""
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        try:
+            return exc.request.url != first.url
+        except RuntimeError:  # httpx did not attach the request it failed on
+            return False
+    return str(exc).startswith("Invalid URL in location header")
 
 
 def _mib(size: int) -> str:

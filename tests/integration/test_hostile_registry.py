@@ -250,24 +250,44 @@ def test_a_dripping_manifest_meets_the_deadline():
         reg.route(
             "GET",
             "/v2/app/manifests/v1",
-            lambda h: h.send_stream(drip(body, 0.5), {"Content-Type": OCI_MANIFEST}, len(body)),
+            lambda h: h.send_stream(
+                drip(body, 0.5), headers={"Content-Type": OCI_MANIFEST}, length=len(body)
+            ),
         )
         start = time.monotonic()
         with _client(timeout=2.0) as client, pytest.raises(rk.RegistryUnavailable) as err:
             rk.inspect(f"{reg.host}/app:v1", client=client)
     assert time.monotonic() - start < 8
-    assert reg.host in str(err.value)
+    assert reg.host in str(err.value) and "too slowly" in str(err.value)
 
 
 def test_a_dripping_error_body_meets_the_deadline():
     with HostileRegistry() as reg:
         body = json.dumps({"errors": [{"code": "DENIED", "message": "x" * 100}]}).encode()
         reg.route(
-            "GET", "/v2/app/tags/list", lambda h: h.send_stream(drip(body, 0.5), None, len(body))
+            "GET",
+            "/v2/app/tags/list",
+            lambda h: h.send_stream(drip(body, 0.5), 403, length=len(body)),
         )
         start = time.monotonic()
-        with _client(timeout=2.0) as client, pytest.raises(rk.RegistryKitError):
+        with _client(timeout=2.0) as client, pytest.raises(rk.RegistryUnavailable) as err:
             rk.tags(f"{reg.host}/app", client=client)
+    assert time.monotonic() - start < 8
+    assert "too slowly" in str(err.value)
+
+
+def test_a_dripping_blob_falls_below_the_minimum_throughput():
+    with HostileRegistry() as reg:
+        blob = b"z" * 4096
+        digest = digest_of(blob)
+        reg.route(
+            "GET", f"/v2/app/blobs/{digest}", lambda h: h.send_stream(drip(blob, 0.3), length=4096)
+        )
+        start = time.monotonic()
+        with _client(timeout=1.0) as client, pytest.raises(rk.RegistryUnavailable, match="KiB/s"):
+            with client.registry(reg.host).open_blob("app", digest, size=len(blob)) as chunks:
+                for _ in chunks:
+                    pass
     assert time.monotonic() - start < 8
 
 
@@ -300,7 +320,7 @@ def test_a_nested_index_in_inspect_is_a_registrykit_error():
         _serve_manifest(
             reg, "app", "v1", {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [entry]}
         )
-        with _client() as client, pytest.raises(rk.RegistryKitError):
+        with _client() as client, pytest.raises(rk.RegistryKitError, match="nested"):
             rk.inspect(f"{reg.host}/app:v1", client=client)
 
 
@@ -316,3 +336,4 @@ def test_a_malformed_redirect_is_a_registrykit_error(location: str):
         with _client() as client, pytest.raises(rk.RegistryKitError) as err:
             rk.tags(f"{reg.host}/app", client=client)
     assert "\x1b" not in str(err.value)
+    assert isinstance(err.value, rk.RegistryError) and "redirect" in str(err.value)

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -264,6 +265,12 @@ def test_a_stream_longer_than_declared_stops_at_the_declared_size():
 
 def test_a_stream_of_the_declared_size_passes():
     assert b"".join(sized_chunks([b"ab", b"cd"], 4, "blob")) == b"abcd"
+
+
+@pytest.mark.parametrize("digest", ["md5:" + "0" * 32, "sha256:../../x", "SHA256:" + "0" * 64])
+def test_the_cache_never_makes_a_file_of_a_malformed_digest(tmp_path: Path, digest: str):
+    ContentCache(tmp_path / "cache").put(digest, b"data")
+    assert not (tmp_path / "cache").exists()
 
 
 # -- tag lists, through an in-process transport ---------------------------------------
