@@ -88,14 +88,15 @@ class RegistrySession:
         content: bytes | Iterable[bytes] | None = None,
         scopes: tuple[str, ...] = (),
         stream: bool = False,
-        limit: int = _MAX_OTHER_BODY,
+        limit: int | None = None,
         auth: bool = True,
         accept: tuple[int, ...] = (),
     ) -> httpx.Response:
         """One request; error answers raise, except statuses in ``accept``.
 
-        Unless ``stream``, the body is read (at most ``limit`` bytes, within
-        the small-body deadline) and the connection released.
+        Unless ``stream``, the body is read within the small-body deadline and
+        the connection released: over ``limit`` bytes raises, and without a
+        limit (a body nobody reads) only its first 64 KiB are kept.
         """
         try:
             request = self.http.build_request(
@@ -133,6 +134,8 @@ class RegistrySession:
         if method == "HEAD":  # its Content-Length is the resource's size, with no body
             response.close()
             return response
+        if limit is None:  # nobody reads it: keep the start, drop the rest
+            return _with_body(response, self._read_capped(response, _MAX_OTHER_BODY, what))
         return _with_body(response, self.read_body(response, limit, what))
 
     def read_body(self, response: httpx.Response, limit: int, what: str) -> bytes:

@@ -182,6 +182,21 @@ def test_a_blob_longer_than_its_declared_size_stops_there():
     assert received <= len(declared)
 
 
+def test_a_copy_of_a_blob_longer_than_declared_stops_with_a_digest_error(registry: Any):
+    with HostileRegistry() as src:
+        _image(src, "app", ["v1"])
+        layer = b"layer-bytes"
+        src.route(
+            "GET",
+            f"/v2/app/blobs/{digest_of(layer)}",
+            lambda h: h.send_stream(endless(layer, b"y" * 65536)),
+        )
+        start = time.monotonic()
+        with _client() as client, pytest.raises(rk.DigestMismatch, match="declared"):
+            rk.copy(f"{src.host}/app:v1", f"{registry.host}/hostile/long:v1", client=client)
+    assert time.monotonic() - start < BOUND_S
+
+
 # -- pagination -------------------------------------------------------------------------
 
 
