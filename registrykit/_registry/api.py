@@ -106,7 +106,7 @@ class RegistryClient(ManifestEndpoints, BlobEndpoints):
         registry does not offer it (distribution 2.x does not).
         """
         params = {"artifactType": artifact_type} if artifact_type else None
-        what = f"referrers of {digest[:19]}"
+        what = f"referrers of {self.host}/{repository}@{digest[:19]}"
         try:
             response = self._send(
                 "GET",

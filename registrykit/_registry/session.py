@@ -141,6 +141,8 @@ class RegistrySession:
     def read_body(self, response: httpx.Response, limit: int, what: str) -> bytes:
         """The whole body of ``response``, closed after: at most ``limit`` bytes, in time.
 
+        ``what`` names the registry ("tag list of HOST/REPO"), as messages quote it.
+
         Over the limit raises ``Unsupported``; a body that has not arrived
         within the deadline raises ``RegistryUnavailable``.
         """
@@ -148,14 +150,11 @@ class RegistrySession:
         if declared.isdigit() and int(declared) > limit:
             response.close()
             raise Unsupported(
-                f"{what} from {self.host} is {declared} bytes, over the "
-                f"{_mib(limit)} limit; refusing it"
+                f"{what} is {declared} bytes, over the {_mib(limit)} limit; refusing it"
             )
         data = self._read_capped(response, limit + 1, what)
         if len(data) > limit:
-            raise Unsupported(
-                f"{what} from {self.host} is over the {_mib(limit)} limit; refusing it"
-            )
+            raise Unsupported(f"{what} is over the {_mib(limit)} limit; refusing it")
         return data
 
     def _read_capped(self, response: httpx.Response, cap: int, what: str) -> bytes:

@@ -68,7 +68,7 @@ def _run_child(host: str, body: str) -> tuple[str, float, float]:
     """
     script = textwrap.dedent(
         """
-        import resource, sys, time
+        import sys, time
         import registrykit as rk
         host = sys.argv[1]
         client = rk.Client(cache_dir=None, timeout=5.0)
@@ -79,7 +79,11 @@ def _run_child(host: str, body: str) -> tuple[str, float, float]:
         except BaseException as exc:
             outcome = f"{{type(exc).__module__}}.{{type(exc).__name__}}: {{exc}}"
         took = time.monotonic() - start
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM, not ru_maxrss: Linux carries the forking parent's peak into
+        # ru_maxrss across exec, so a big pytest process would count as the child's.
+        with open("/proc/self/status") as status:
+            hwm = next(line for line in status if line.startswith("VmHWM:"))
+        peak = int(hwm.split()[1]) / 1024
         print(repr((outcome[:2000], took, peak)))
         """
     ).format(body=textwrap.indent(textwrap.dedent(body), "    "))
