@@ -19,6 +19,7 @@ __all__ = [
     "ChunkReader",
     "compute_digest",
     "is_digest",
+    "sized_chunks",
     "verified_chunks",
     "verify_digest",
     "write_verified",
@@ -62,6 +63,23 @@ def verified_chunks(
         raise DigestMismatch(
             f"{what} does not match its digest (got {actual}); the data was discarded. {remedy}"
         )
+
+
+def sized_chunks(chunks: Iterable[bytes], size: int, what: str) -> Iterator[bytes]:
+    """``chunks`` cut off at ``size`` bytes: more raises DigestMismatch, never passes through.
+
+    A source that sends more than the descriptor declares would otherwise
+    write without end; the declared size is the bound.
+    """
+    seen = 0
+    for chunk in chunks:
+        seen += len(chunk)
+        if seen > size:
+            raise DigestMismatch(
+                f"{what} is longer than its declared {size} bytes; it was cut off there "
+                "and discarded. The source is damaged or hostile."
+            )
+        yield chunk
 
 
 def write_verified(

@@ -16,6 +16,7 @@ from typing import Any
 from . import mediatypes as mt
 from .digest import compute_digest
 from .errors import RegistryError, Unsupported
+from .reference import digest_problem
 
 __all__ = [
     "Descriptor",
@@ -57,13 +58,14 @@ class Platform:
         )
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> Platform:
+    def from_json(cls, obj: object, where: str = "platform") -> Platform:
+        plat = field_object(obj, where)
         return cls(
-            os=str(obj.get("os", "")),
-            architecture=str(obj.get("architecture", "")),
-            variant=obj.get("variant") or None,
-            os_version=obj.get("os.version") or None,
-            os_features=tuple(obj.get("os.features") or ()),
+            os=field_str(plat.get("os"), f"{where}.os") or "",
+            architecture=field_str(plat.get("architecture"), f"{where}.architecture") or "",
+            variant=field_str(plat.get("variant"), f"{where}.variant") or None,
+            os_version=field_str(plat.get("os.version"), f"{where}.os.version") or None,
+            os_features=field_strings(plat.get("os.features"), f"{where}.os.features"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -103,19 +105,28 @@ class Descriptor:
     artifact_type: str | None = None
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> Descriptor:
-        try:
-            return cls(
-                media_type=str(obj.get("mediaType", "")),
-                digest=str(obj["digest"]),
-                size=int(obj["size"]),
-                platform=Platform.from_json(obj["platform"]) if obj.get("platform") else None,
-                annotations=dict(obj.get("annotations") or {}),
-                urls=tuple(obj.get("urls") or ()),
-                artifact_type=obj.get("artifactType"),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RegistryError(f"malformed descriptor in manifest: {exc!r} in {obj!r}") from exc
+    def from_json(cls, obj: object, where: str = "descriptor") -> Descriptor:
+        """A descriptor from JSON a registry or file sent; ``where`` names it in errors.
+
+        Every field is type-checked and the digest must be one registrykit can
+        verify, because it becomes a URL path, a file name and a claim.
+        """
+        desc = field_object(obj, where)
+        digest = desc.get("digest")
+        problem = digest_problem(digest)
+        if problem is not None:
+            raise RegistryError(f"{where}.digest is invalid: {problem}")
+        assert isinstance(digest, str)
+        platform = desc.get("platform")
+        return cls(
+            media_type=field_str(desc.get("mediaType"), f"{where}.mediaType") or "",
+            digest=digest,
+            size=field_size(desc.get("size"), f"{where}.size"),
+            platform=None if not platform else Platform.from_json(platform, f"{where}.platform"),
+            annotations=field_annotations(desc.get("annotations"), f"{where}.annotations"),
+            urls=field_strings(desc.get("urls"), f"{where}.urls"),
+            artifact_type=field_str(desc.get("artifactType"), f"{where}.artifactType"),
+        )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest}
@@ -235,33 +246,42 @@ class ImageConfig:
     @classmethod
     def parse(cls, raw: bytes) -> ImageConfig:
         obj = json_object(raw, "image config")
-        cfg = obj.get("config") or {}
-        rootfs = obj.get("rootfs") or {}
+        try:
+            return cls._from_json(obj, raw)
+        except RegistryError as exc:
+            raise RegistryError(f"image config is malformed: {exc}") from None
+
+    @classmethod
+    def _from_json(cls, obj: dict[str, Any], raw: bytes) -> ImageConfig:
+        cfg = field_object(obj.get("config") or {}, "config")
+        rootfs = field_object(obj.get("rootfs") or {}, "rootfs")
         return cls(
-            architecture=str(obj.get("architecture", "")),
-            os=str(obj.get("os", "")),
-            variant=obj.get("variant") or None,
+            architecture=_text(obj.get("architecture"), "architecture"),
+            os=_text(obj.get("os"), "os"),
+            variant=_text(obj.get("variant"), "variant") or None,
             created=parse_time(obj.get("created")),
             history=tuple(
                 HistoryEntry(
                     created=parse_time(h.get("created")),
-                    created_by=str(h.get("created_by", "")),
+                    created_by=_text(h.get("created_by"), f"history[{i}].created_by"),
                     empty_layer=bool(h.get("empty_layer", False)),
-                    comment=str(h.get("comment", "")),
+                    comment=_text(h.get("comment"), f"history[{i}].comment"),
                 )
-                for h in obj.get("history") or ()
+                for i, h in enumerate(field_list(obj.get("history"), "history"))
                 if isinstance(h, dict)
             ),
-            diff_ids=tuple(rootfs.get("diff_ids") or ()),
-            env=tuple(cfg.get("Env") or ()),
-            labels=dict(cfg.get("Labels") or {}),
-            entrypoint=_opt_tuple(cfg.get("Entrypoint")),
-            cmd=_opt_tuple(cfg.get("Cmd")),
-            working_dir=str(cfg.get("WorkingDir") or ""),
-            user=str(cfg.get("User") or ""),
-            exposed_ports=tuple(sorted(cfg.get("ExposedPorts") or {})),
-            author=str(obj.get("author") or ""),
-            docker_version=str(obj.get("docker_version") or ""),
+            diff_ids=field_strings(rootfs.get("diff_ids"), "rootfs.diff_ids"),
+            env=field_strings(cfg.get("Env"), "config.Env"),
+            labels=field_annotations(cfg.get("Labels"), "config.Labels"),
+            entrypoint=_opt_tuple(cfg.get("Entrypoint"), "config.Entrypoint"),
+            cmd=_opt_tuple(cfg.get("Cmd"), "config.Cmd"),
+            working_dir=_text(cfg.get("WorkingDir"), "config.WorkingDir"),
+            user=_text(cfg.get("User"), "config.User"),
+            exposed_ports=tuple(
+                sorted(field_object(cfg.get("ExposedPorts") or {}, "config.ExposedPorts"))
+            ),
+            author=_text(obj.get("author"), "author"),
+            docker_version=_text(obj.get("docker_version"), "docker_version"),
             raw=raw,
         )
 
@@ -270,12 +290,21 @@ class ImageConfig:
         return Platform(self.os, self.architecture, self.variant)
 
 
-def _opt_tuple(value: Any) -> tuple[str, ...] | None:
+def _opt_tuple(value: Any, where: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     if isinstance(value, str):
         return (value,)
-    return tuple(str(v) for v in value)
+    return field_strings(value, where)
+
+
+def _text(value: object, where: str) -> str:
+    """A free-text field: absent is empty, a scalar is shown as written, a container is wrong."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        raise RegistryError(f"{where} must be a string, not {_kind(value)}")
+    return str(value)
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -306,8 +335,68 @@ def parse_time(value: Any) -> dt.datetime | None:
     return parsed
 
 
-def _descriptor_or_none(obj: Any) -> Descriptor | None:
-    return Descriptor.from_json(obj) if isinstance(obj, dict) else None
+def _descriptor_or_none(obj: Any, where: str) -> Descriptor | None:
+    return None if obj is None else Descriptor.from_json(obj, where)
+
+
+# JSON numbers above 2**53 lose precision in most parsers; no real blob is that big.
+MAX_JSON_SIZE = 2**53
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def field_object(value: object, where: str) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else a RegistryError naming the field."""
+    if isinstance(value, dict):
+        return value
+    raise RegistryError(f"{where} must be a JSON object, not {_kind(value)}")
+
+
+def field_list(value: object, where: str) -> list[Any]:
+    """``value`` if it is a JSON array (None is an empty one), else a RegistryError."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    raise RegistryError(f"{where} must be a JSON array, not {_kind(value)}")
+
+
+def field_str(value: object, where: str) -> str | None:
+    """``value`` if it is a string (or absent), else a RegistryError naming the field."""
+    if value is None or isinstance(value, str):
+        return value
+    raise RegistryError(f"{where} must be a string, not {_kind(value)}")
+
+
+def field_strings(value: object, where: str) -> tuple[str, ...]:
+    """A JSON array of strings (absent is empty)."""
+    items = field_list(value, where)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise RegistryError(f"{where}[{i}] must be a string, not {_kind(item)}")
+    return tuple(items)
+
+
+def field_annotations(value: object, where: str) -> dict[str, str]:
+    """An annotations map: string keys to string values (absent is empty)."""
+    if value is None:
+        return {}
+    found = field_object(value, where)
+    for key, item in found.items():
+        if not isinstance(item, str):
+            raise RegistryError(f"{where}[{key!r}] must be a string, not {_kind(item)}")
+    return dict(found)
+
+
+def field_size(value: object, where: str) -> int:
+    """A size in bytes: an integer from 0 to 2**53."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RegistryError(f"{where} must be an integer number of bytes, not {_kind(value)}")
+    if not 0 <= value <= MAX_JSON_SIZE:
+        raise RegistryError(f"{where} is {value}, outside 0 to 2**53 bytes")
+    return value
 
 
 def json_object(raw: bytes, what: str) -> dict[str, Any]:
@@ -328,7 +417,16 @@ def parse_manifest(raw: bytes, media_type: str | None, digest: str) -> Manifest 
     ``mediaType`` wins when present, and shape decides when neither is known.
     """
     obj = json_object(raw, f"manifest {digest}")
-    kind = obj.get("mediaType") or media_type or ""
+    try:
+        return _parse_document(obj, raw, media_type, digest)
+    except RegistryError as exc:
+        raise RegistryError(f"manifest {digest} is malformed: {exc}") from None
+
+
+def _parse_document(
+    obj: dict[str, Any], raw: bytes, media_type: str | None, digest: str
+) -> Manifest | Index:
+    kind = field_str(obj.get("mediaType"), "mediaType") or media_type or ""
     if obj.get("schemaVersion") == 1 or kind in mt.SCHEMA1_TYPES:
         raise Unsupported(
             f"manifest {digest} is Docker schema 1, which registrykit does not support "
@@ -338,21 +436,27 @@ def parse_manifest(raw: bytes, media_type: str | None, digest: str) -> Manifest 
     common: dict[str, Any] = {
         "raw": raw,
         "digest": digest,
-        "annotations": dict(obj.get("annotations") or {}),
-        "subject": _descriptor_or_none(obj.get("subject")),
-        "artifact_type": obj.get("artifactType"),
+        "annotations": field_annotations(obj.get("annotations"), "annotations"),
+        "subject": _descriptor_or_none(obj.get("subject"), "subject"),
+        "artifact_type": field_str(obj.get("artifactType"), "artifactType"),
     }
     if kind in mt.INDEX_TYPES or (kind not in mt.IMAGE_MANIFEST_TYPES and "manifests" in obj):
         return Index(
             media_type=kind or mt.OCI_INDEX,
-            manifests=tuple(Descriptor.from_json(d) for d in obj.get("manifests") or ()),
+            manifests=_descriptors(obj.get("manifests"), "manifests"),
             **common,
         )
     if "config" not in obj:
         raise Unsupported(f"manifest {digest} has media type {kind!r}, which is not an image")
     return Manifest(
         media_type=kind or mt.OCI_MANIFEST,
-        config=Descriptor.from_json(obj["config"]),
-        layers=tuple(Descriptor.from_json(d) for d in obj.get("layers") or ()),
+        config=Descriptor.from_json(obj["config"], "config"),
+        layers=_descriptors(obj.get("layers"), "layers"),
         **common,
+    )
+
+
+def _descriptors(value: object, where: str) -> tuple[Descriptor, ...]:
+    return tuple(
+        Descriptor.from_json(d, f"{where}[{i}]") for i, d in enumerate(field_list(value, where))
     )

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .errors import InvalidReference
@@ -33,10 +35,16 @@ __all__ = [
     "DOCKER_HUB",
     "NAME_TOTAL_LENGTH_MAX",
     "Reference",
+    "digest_problem",
     "parse_reference",
     "parse_repository",
+    "repository_problem",
+    "tag_problem",
+    "valid_names",
     "validate_digest",
 ]
+
+log = logging.getLogger(__name__)
 
 NAME_TOTAL_LENGTH_MAX = 255
 """distribution's limit on the name (domain and path, as written)."""
@@ -58,6 +66,8 @@ _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # else is accepted: a digest becomes a file name and a claim to verify, so
 # an algorithm we cannot compute must never get that far.
 _DIGEST_ALGORITHMS = {"sha256": 64, "sha512": 128}
+
+_ProblemOf = Callable[[object], str | None]
 
 _COMPONENT_RULE = (
     "path components are lowercase letters and digits, separated by '.', '_', '__' "
@@ -130,6 +140,50 @@ def validate_digest(s: str) -> str:
     if problem is not None:
         raise InvalidReference(f"invalid digest: {problem}")
     return s
+
+
+def digest_problem(digest: object) -> str | None:
+    """What is wrong with a digest a registry or a file sent (any JSON value), or None."""
+    if not isinstance(digest, str):
+        return f"a digest must be a string, not {type(digest).__name__}"
+    return _digest_problem(digest)
+
+
+def tag_problem(tag: object) -> str | None:
+    """What is wrong with a tag a registry or a file sent (any JSON value), or None."""
+    if not isinstance(tag, str):
+        return f"a tag must be a string, not {type(tag).__name__}"
+    return _tag_problem(tag)
+
+
+def repository_problem(name: object) -> str | None:
+    """What is wrong with a repository path a registry sent (``team/app``), or None."""
+    if not isinstance(name, str):
+        return f"a repository name must be a string, not {type(name).__name__}"
+    if len(name) > NAME_TOTAL_LENGTH_MAX:
+        return (
+            f"repository {_quote(name)} is {len(name)} characters long; "
+            f"a name has at most {NAME_TOTAL_LENGTH_MAX}"
+        )
+    return _path_problem(name)
+
+
+def valid_names(names: Iterable[str], problem_of: _ProblemOf, source: str) -> list[str]:
+    """``names`` that pass ``problem_of`` (``tag_problem``, ``repository_problem``).
+
+    Names from a registry or a file become URL paths, file names and terminal
+    output, so one that breaks the grammar is dropped with a warning (its
+    problem quotes it with ``repr``, escaping control characters) rather than
+    failing the whole listing.
+    """
+    kept: list[str] = []
+    for name in names:
+        problem = problem_of(name)
+        if problem is None:
+            kept.append(name)
+        else:
+            log.warning("%s: skipping a name that breaks the grammar: %s", source, problem)
+    return kept
 
 
 def _tag_problem(tag: str) -> str | None:

@@ -20,7 +20,7 @@ from typing import Literal, TypeVar
 from .._client import Client, get_client
 from .._model.errors import DigestMismatch, NotFound
 from .._model.manifest import Descriptor, Platform
-from .._model.reference import Reference
+from .._model.reference import Reference, tag_problem, valid_names
 from .._stores.base import Store, entry_tag, find_entry
 from .._stores.open import Location, open_store, parse_location
 from .results import CopyResult, PullResult, PushResult, _Transferred
@@ -263,7 +263,8 @@ def _todo(
 ) -> tuple[Todo, str | None]:
     """What to copy under which tags, and the digest the destination insists on."""
     if all_tags:
-        tags = src.tags()
+        # Names from a registry, layout or archive become paths on the destination.
+        tags = valid_names(src.tags(), tag_problem, f"the tags of {src.describe()}")
         if not tags:
             raise NotFound(f"{src.describe()} has no tags to copy; check the repository name")
         return [(tag, [tag]) for tag in tags], None

@@ -19,7 +19,7 @@ from .._client import Client
 from .._model import mediatypes as mt
 from .._model.errors import RegistryError
 from .._model.manifest import Index, Platform
-from .._model.reference import Reference
+from .._model.reference import Reference, tag_problem, valid_names
 from .._model.render import Summary, Value
 from .._model.units import human_size
 from .listing import open_image, read_small_blob, resolve_source
@@ -137,7 +137,8 @@ def inspect(
     """
     with open_image(image, client=client) as source:
         resolved = resolve_source(source, platform)
-        tags = tuple(source.store.tags())
+        # A layout's or archive's names are shown: the same grammar as a registry's.
+        tags = tuple(valid_names(source.store.tags(), tag_problem, source.store.describe()))
     cfg = resolved.config
     m = resolved.manifest
     index = resolved.index

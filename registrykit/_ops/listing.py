@@ -34,7 +34,7 @@ from .._model.manifest import (
 )
 from .._model.platform import platform_matches, preferred_platform
 from .._model.reference import Reference, parse_repository
-from .._registry.session import MAX_MANIFEST_SIZE
+from .._registry.session import MAX_CONFIG_SIZE
 from .._stores.archive import ArchiveReader
 from .._stores.base import Store
 from .._stores.layout import LayoutStore
@@ -149,8 +149,8 @@ def read_small_blob(store: Store, digest: str) -> bytes:
     with store.blob_open(digest) as chunks:
         for chunk in chunks:
             total += len(chunk)
-            if total > MAX_MANIFEST_SIZE:
-                raise Unsupported(f"blob {digest[:19]}… is over 4 MiB; it is not a config")
+            if total > MAX_CONFIG_SIZE:
+                raise Unsupported(f"blob {digest[:19]}… is over 8 MiB; it is not a config")
             parts.append(chunk)
     return b"".join(parts)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from .._client import Client
 from .._model import mediatypes as mt
-from .._model.digest import compute_digest
+from .._model.digest import compute_digest, sized_chunks
 from .._model.errors import (
     NotFound,
     RateLimited,
@@ -303,7 +303,9 @@ def _move_blob(src: Store, dst: Store, blob: Descriptor, advance: Callable[[int]
     @contextmanager
     def opener() -> Iterator[Iterable[bytes]]:
         with src.blob_open(blob.digest) as chunks:
-            yield _tap(chunks, advance)
+            # The declared size bounds what any store may hand over.
+            what = f"blob {blob.digest[:19]}… of {src.describe()}"
+            yield _tap(sized_chunks(chunks, blob.size, what), advance)
 
     _put_with_retry(dst, blob, opener)
     return "copied"

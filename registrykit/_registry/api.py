@@ -7,23 +7,18 @@ against its digest, and manifests fetched by digest are cached.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-
-import httpx
 
 from .._model import mediatypes as mt
 from .._model.errors import NotFound, RegistryError
-from .._model.manifest import Descriptor, Index
-from .._transport.errors import raise_for_response, transport_error
+from .._model.manifest import Descriptor, Index, field_list, json_object
+from .._model.reference import repository_problem, tag_problem, valid_names
 from .blobs import BlobEndpoints
 from .manifests import ManifestEndpoints
-from .session import response_json
+from .session import MAX_ENTRIES, MAX_PAGE_SIZE
 
 __all__ = ["Ping", "RegistryClient"]
-
-_LINK_RE = re.compile(r"<([^>]+)>\s*;\s*rel=\"?next\"?")
 
 
 @dataclass(frozen=True)
@@ -43,13 +38,11 @@ class RegistryClient(ManifestEndpoints, BlobEndpoints):
 
     def ping(self) -> Ping:
         """``GET /v2/`` without credentials: is it a registry, and how does it want auth?"""
-        try:
-            response = self.http.get(self._url(""), auth=None)
-        except httpx.TransportError as exc:
-            raise transport_error(exc, self.host) from None
+        response = self._send(
+            "GET", self._url(""), what="the API root /v2/", auth=False, accept=(401,)
+        )
         challenge = response.headers.get("www-authenticate", "")
         if response.status_code not in (200, 401):
-            raise_for_response(response, "the API root /v2/", host=self.host)
             raise RegistryError(f"{self.host} answered /v2/ with HTTP {response.status_code}")
         return Ping(
             url=self._url(""),
@@ -60,39 +53,47 @@ class RegistryClient(ManifestEndpoints, BlobEndpoints):
 
     def check_login(self) -> None:
         """``GET /v2/`` with credentials (through the token flow); raises if refused."""
-        response = self._send("GET", self._url(""), what="the API root /v2/")
-        response.close()
+        self._send("GET", self._url(""), what="the API root /v2/")
 
     def catalog(self, page_size: int = 1000) -> Iterator[str]:
-        """Every repository name, following ``Link`` headers page by page."""
-        url: str | None = self._url("_catalog")
-        params: dict[str, str] | None = {"n": str(page_size)}
-        while url:
-            response = self._send("GET", url, params=params, what="the catalog")
-            body = response_json(response, "catalog")
-            yield from body.get("repositories") or ()
-            url, params = self._next_page(response), None
+        """Every repository name, following ``Link`` headers page by page.
+
+        Names that break the repository grammar are skipped with a warning.
+        """
+        what = f"catalog of {self.host}"
+        pages = self._pages(self._url("_catalog"), page_size, what)
+        yield from self._names(pages, "repositories", repository_problem, what)
 
     def tags(self, repository: str, page_size: int = 1000) -> list[str]:
-        """All tags of ``repository`` (an empty list when it has none)."""
-        url: str | None = self._url(f"{repository}/tags/list")
-        params: dict[str, str] | None = {"n": str(page_size)}
-        out: list[str] = []
-        while url:
-            response = self._send(
-                "GET", url, params=params, what=f"the tag list of {self.host}/{repository}"
-            )
-            # A repository whose tags were all deleted answers "tags": null.
-            out.extend(response_json(response, "tag list").get("tags") or ())
-            url, params = self._next_page(response), None
-        return out
+        """All tags of ``repository`` (an empty list when it has none).
 
-    def _next_page(self, response: httpx.Response) -> str | None:
-        match = _LINK_RE.search(response.headers.get("link", ""))
-        if not match:
-            return None
-        # The Link target is relative to the registry; last= may hold dots and dashes.
-        return str(response.request.url.join(match.group(1)))
+        Tags that break the tag grammar are skipped with a warning.
+        """
+        what = f"tag list of {self.host}/{repository}"
+        pages = self._pages(self._object_url(repository, "tags", "list"), page_size, what)
+        return list(self._names(pages, "tags", tag_problem, what))
+
+    def _names(
+        self,
+        pages: Iterator[dict[str, object]],
+        key: str,
+        problem_of: Callable[[object], str | None],
+        what: str,
+    ) -> Iterator[str]:
+        """The ``key`` array of every page: strings only, grammar-checked, bounded in number."""
+        count = 0
+        for page in pages:
+            # A repository whose tags were all deleted answers "tags": null.
+            names = field_list(page.get(key), f"the {what}: {key}")
+            for i, name in enumerate(names):
+                if not isinstance(name, str):
+                    raise RegistryError(
+                        f"the {what}: {key}[{i}] must be a string, not {type(name).__name__}"
+                    )
+            count += len(names)
+            if count > MAX_ENTRIES:
+                raise RegistryError(f"the {what} has more than {MAX_ENTRIES} entries; stopping")
+            yield from valid_names(names, problem_of, f"the {what}")
 
     # -- referrers -------------------------------------------------------------
 
@@ -105,19 +106,22 @@ class RegistryClient(ManifestEndpoints, BlobEndpoints):
         registry does not offer it (distribution 2.x does not).
         """
         params = {"artifactType": artifact_type} if artifact_type else None
+        what = f"referrers of {self.host}/{repository}@{digest[:19]}"
         try:
             response = self._send(
                 "GET",
-                self._url(f"{repository}/referrers/{digest}"),
+                self._object_url(repository, "referrers", digest),
                 params=params,
                 headers={"Accept": mt.OCI_INDEX},
-                what=f"referrers of {digest[:19]}",
+                what=what,
+                limit=MAX_PAGE_SIZE,
             )
             content_type = response.headers.get("content-type", "")
             if content_type.startswith(mt.OCI_INDEX):
+                entries = field_list(json_object(response.content, what).get("manifests"), what)
                 found = [
-                    Descriptor.from_json(d)
-                    for d in response_json(response, "referrers").get("manifests") or ()
+                    Descriptor.from_json(d, f"{what}: manifests[{i}]")
+                    for i, d in enumerate(entries)
                 ]
                 return [d for d in found if artifact_type in (None, d.artifact_type)]
         except NotFound:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import httpx
 
-from .._model.digest import CHUNK_SIZE, verified_chunks, verify_digest
-from .._model.errors import NotFound, RegistryError, RegistryKitError, Unsupported
+from .._model.digest import CHUNK_SIZE, sized_chunks, verified_chunks, verify_digest
+from .._model.errors import NotFound, RegistryError, RegistryKitError, RegistryUnavailable
 from .._transport.errors import transport_error
-from .session import MAX_MANIFEST_SIZE, RegistrySession, absolute_url, log
+from .session import MAX_CONFIG_SIZE, RegistrySession, absolute_url, log
 
 BlobSource = bytes | Callable[[], AbstractContextManager[Iterable[bytes]]]
+
+# Below this a blob download counts as stalled, even if bytes keep trickling in.
+MIN_BLOB_RATE = 4 * 1024  # bytes per second
 
 
 class BlobEndpoints(RegistrySession):
@@ -24,16 +28,17 @@ class BlobEndpoints(RegistrySession):
         try:
             response = self._send(
                 "HEAD",
-                self._url(f"{repository}/blobs/{digest}"),
+                self._object_url(repository, "blobs", digest),
                 what=f"blob {digest[:19]} in {self.host}/{repository}",
             )
         except NotFound:
             return None
         self.blob_homes[digest] = repository
-        return int(response.headers.get("content-length") or 0)
+        size = response.headers.get("content-length", "0")
+        return int(size) if size.isdigit() else 0
 
     def blob(self, repository: str, digest: str) -> bytes:
-        """A small blob (a config, up to 4 MiB), verified and cached.
+        """A small blob (a config, up to 8 MiB), verified and cached.
 
         Read in one piece rather than through ``open_blob``'s chunk
         iterator: listings fetch hundreds of configs, and the per-chunk
@@ -44,52 +49,73 @@ class BlobEndpoints(RegistrySession):
             return cached
         what = f"blob {digest[:19]}… of {self.host}/{repository}"
         response = self._get_blob(repository, digest, what)
-        try:
-            if int(response.headers.get("content-length") or 0) > MAX_MANIFEST_SIZE:
-                raise Unsupported(f"{what} is over 4 MiB; stream it with open_blob() instead")
-            data = response.read()
-        except httpx.TransportError as exc:
-            raise transport_error(exc, self.host) from None
-        finally:
-            response.close()
+        data = self.read_body(response, MAX_CONFIG_SIZE, what)
         verify_digest(data, digest, what)
         self.cache.put(digest, data)
         return data
 
     @contextmanager
-    def open_blob(self, repository: str, digest: str) -> Iterator[Iterator[bytes]]:
+    def open_blob(
+        self, repository: str, digest: str, size: int | None = None
+    ) -> Iterator[Iterator[bytes]]:
         """Stream a blob; the digest is checked as the last chunk arrives.
 
         A mismatch raises ``DigestMismatch`` from the iterator, before the
-        caller can treat the data as complete.
+        caller can treat the data as complete. With ``size`` (the declared
+        size) the stream stops there: a longer blob raises instead of
+        growing without end.
         """
         what = f"blob {digest[:19]}… of {self.host}/{repository}"
         response = self._get_blob(repository, digest, what)
         try:
+            chunks = _rechunk(self._chunks(response), CHUNK_SIZE)
+            if size is not None:
+                chunks = sized_chunks(chunks, size, what)
             yield verified_chunks(
-                self._chunks(response),
-                digest,
-                what,
-                "Retry; if it persists the registry's storage may be damaged.",
+                chunks, digest, what, "Retry; if it persists the registry's storage may be damaged."
             )
         finally:
             response.close()
 
     def _chunks(self, response: httpx.Response) -> Iterator[bytes]:
+        """The body as it arrives, held to the minimum throughput.
+
+        The read timeout alone lets a registry drip a byte per interval for
+        ever. Only time spent waiting for the network counts (a slow consumer,
+        such as an upload to a slow destination, is not the source's fault),
+        and the rule starts after the small-body deadline.
+        """
+        grace = self._deadline_seconds()
+        arriving = response.iter_bytes()
+        waited = 0.0
+        received = 0
         try:
-            yield from response.iter_bytes(CHUNK_SIZE)
+            while True:
+                asked = time.monotonic()
+                chunk = next(arriving, None)
+                waited += time.monotonic() - asked
+                if chunk is None:
+                    return
+                received += len(chunk)
+                if grace is not None and waited > grace and received < waited * MIN_BLOB_RATE:
+                    raise RegistryUnavailable(
+                        f"{self.host} sends a blob at {received / waited:.0f} bytes/s, below "
+                        f"the {MIN_BLOB_RATE // 1024} KiB/s minimum; check the network and retry."
+                    )
+                yield chunk
         except httpx.TransportError as exc:
             raise transport_error(exc, self.host) from None
 
     def _get_blob(self, repository: str, digest: str, what: str) -> httpx.Response:
         """The streamed GET of a blob, from a mirror first when one is configured."""
-        path = f"{repository}/blobs/{digest}"
         for base in self.mirrors:
             try:
-                return self._send("GET", self._url(path, base), what=what, stream=True)
+                url = self._object_url(repository, "blobs", digest, base)
+                return self._send("GET", url, what=what, stream=True)
             except RegistryKitError as exc:
                 log.debug("mirror %s failed for %s: %s", base, what, exc)
-        return self._send("GET", self._url(path), what=what, stream=True)
+        url = self._object_url(repository, "blobs", digest)
+        return self._send("GET", url, what=what, stream=True)
 
     # -- uploads ---------------------------------------------------------------
 
@@ -194,7 +220,7 @@ class BlobEndpoints(RegistrySession):
         scopes = (f"repository:{mount_from}:pull",) if mount_from else ()
         response = self._send(
             "POST",
-            self._url(f"{repository}/blobs/uploads/"),
+            self._object_url(repository, "blobs/uploads"),
             params=params,
             scopes=scopes,
             what=f"upload to {self.host}/{repository}",

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from .._model.manifest import compute_digest
+from .._model.reference import digest_problem
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,10 @@ class ContentCache:
         return f"ContentCache(directory={str(self.directory) if self.directory else None!r})"
 
     def _path(self, digest: str) -> Path | None:
-        if self.directory is None or ":" not in digest:
+        # Only a canonical digest becomes a file name (no separators, no dots).
+        if self.directory is None or digest_problem(digest) is not None:
             return None
         algorithm, hexpart = digest.split(":", 1)
-        if not hexpart.isalnum():
-            return None
         return self.directory / algorithm / hexpart[:2] / hexpart
 
     def get(self, digest: str) -> bytes | None:

@@ -8,7 +8,7 @@ from .._model import mediatypes as mt
 from .._model.digest import compute_digest, verify_digest
 from .._model.errors import DigestMismatch, NotFound, RegistryKitError, Unsupported
 from .._model.manifest import Descriptor, Index, Manifest, parse_manifest
-from .._transport.errors import transport_error
+from .._model.reference import digest_problem
 from .session import MAX_MANIFEST_SIZE, RegistrySession, is_digest, log
 
 
@@ -39,45 +39,41 @@ class ManifestEndpoints(RegistrySession):
         what = f"manifest {self.host}/{repository}{'@' if is_digest(reference) else ':'}{reference}"
         response = self._send(
             "GET",
-            self._url(f"{repository}/manifests/{reference}", base),
+            self._object_url(repository, "manifests", reference, base),
             headers={"Accept": mt.MANIFEST_ACCEPT},
             what=what,
-            stream=True,
+            limit=MAX_MANIFEST_SIZE,
         )
-        try:
-            length = int(response.headers.get("content-length") or 0)
-            if length > MAX_MANIFEST_SIZE:
-                raise Unsupported(
-                    f"{what} is {length} bytes, over the 4 MiB limit for manifests; refusing it"
-                )
-            chunks: list[bytes] = []
-            total = 0
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > MAX_MANIFEST_SIZE:
-                    raise Unsupported(f"{what} is over the 4 MiB limit for manifests")
-                chunks.append(chunk)
-        except httpx.TransportError as exc:
-            raise transport_error(exc, self.host) from None
-        finally:
-            response.close()
-        raw = b"".join(chunks)
+        raw = response.content
         media_type = response.headers.get("content-type", "").split(";")[0].strip()
         if media_type in mt.SCHEMA1_TYPES:
             parse_manifest(raw, media_type, "schema1")  # raises Unsupported with the remedy
-        header_digest = response.headers.get("docker-content-digest")
         if is_digest(reference):
             verify_digest(raw, reference, what)
-            digest = reference
-        else:
-            algorithm = header_digest.split(":", 1)[0] if header_digest else "sha256"
-            digest = compute_digest(raw, algorithm)
-            if header_digest and header_digest != digest:
-                raise DigestMismatch(
-                    f"{what}: the registry says {header_digest} but the bytes hash to "
-                    f"{digest}. Something altered the manifest in transit; retry."
-                )
+            return raw, mt.sniff_media_type(raw, media_type), reference
+        header_digest = self._header_digest(response, what)
+        digest = compute_digest(raw, header_digest.split(":", 1)[0] if header_digest else "sha256")
+        if header_digest and header_digest != digest:
+            raise DigestMismatch(
+                f"{what}: the registry says {header_digest} but the bytes hash to "
+                f"{digest}. Something altered the manifest in transit; retry."
+            )
         return raw, mt.sniff_media_type(raw, media_type), digest
+
+    def _header_digest(self, response: httpx.Response, what: str) -> str | None:
+        """The ``Docker-Content-Digest`` header when it is a digest registrykit accepts.
+
+        An md5 or malformed header is ignored (with a warning): the digest is
+        computed from the bytes instead, so the claim is never repeated.
+        """
+        header: str | None = response.headers.get("docker-content-digest")
+        if header is None:
+            return None
+        problem = digest_problem(header)
+        if problem is None:
+            return header
+        log.warning("%s: ignoring the Docker-Content-Digest header: %s", what, problem)
+        return None
 
     def manifest(self, repository: str, reference: str) -> Manifest | Index:
         raw, media_type, digest = self.manifest_bytes(repository, reference)
@@ -85,16 +81,17 @@ class ManifestEndpoints(RegistrySession):
 
     def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
         """Digest, size and type of a tag or digest; None when it does not exist."""
+        what = f"manifest {self.host}/{repository}:{reference}"
         try:
             response = self._send(
                 "HEAD",
-                self._url(f"{repository}/manifests/{reference}"),
+                self._object_url(repository, "manifests", reference),
                 headers={"Accept": mt.MANIFEST_ACCEPT},
-                what=f"manifest {self.host}/{repository}:{reference}",
+                what=what,
             )
         except NotFound:
             return None
-        digest = response.headers.get("docker-content-digest")
+        digest = self._header_digest(response, what)
         media_type = response.headers.get("content-type", "").split(";")[0].strip()
         if media_type in mt.SCHEMA1_TYPES:
             raise Unsupported(
@@ -105,7 +102,8 @@ class ManifestEndpoints(RegistrySession):
             # Some registries omit the header on HEAD; the GET computes it.
             raw, media_type, digest = self.manifest_bytes(repository, reference)
             return Descriptor(media_type, digest, len(raw))
-        return Descriptor(media_type, digest, int(response.headers.get("content-length") or 0))
+        size = response.headers.get("content-length", "0")
+        return Descriptor(media_type, digest, int(size) if size.isdigit() else 0)
 
     def manifest_headers(self, repository: str, reference: str) -> httpx.Headers:
         """The response headers of a manifest HEAD (Docker Hub's rate-limit headers).
@@ -114,11 +112,10 @@ class ManifestEndpoints(RegistrySession):
         """
         response = self._send(
             "HEAD",
-            self._url(f"{repository}/manifests/{reference}"),
+            self._object_url(repository, "manifests", reference),
             headers={"Accept": mt.MANIFEST_ACCEPT},
             what=f"manifest {self.host}/{repository}:{reference}",
         )
-        response.close()
         return response.headers
 
     def resolve(self, repository: str, reference: str) -> Descriptor:
@@ -135,15 +132,15 @@ class ManifestEndpoints(RegistrySession):
         digest = compute_digest(raw)
         if is_digest(reference) and reference != digest:
             raise DigestMismatch(f"manifest bytes hash to {digest}, not {reference}")
+        what = f"manifest upload to {self.host}/{repository}:{reference}"
         response = self._send(
             "PUT",
-            self._url(f"{repository}/manifests/{reference}"),
+            self._object_url(repository, "manifests", reference),
             headers={"Content-Type": media_type},
             content=raw,
-            what=f"manifest upload to {self.host}/{repository}:{reference}",
+            what=what,
         )
-        response.close()
-        returned = response.headers.get("docker-content-digest")
+        returned = self._header_digest(response, what)
         if returned and returned != digest:
             raise DigestMismatch(
                 f"{self.host} stored the manifest as {returned}, expected {digest}"
@@ -152,9 +149,8 @@ class ManifestEndpoints(RegistrySession):
         return digest
 
     def delete_manifest(self, repository: str, digest: str) -> None:
-        response = self._send(
+        self._send(
             "DELETE",
-            self._url(f"{repository}/manifests/{digest}"),
+            self._object_url(repository, "manifests", digest),
             what=f"manifest {self.host}/{repository}@{digest}",
         )
-        response.close()

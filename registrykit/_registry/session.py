@@ -7,22 +7,48 @@ and blob (``blobs``) endpoints; each concern lives in its own module.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import re
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
 
 from .._model.digest import is_digest
-from .._model.errors import RegistryError
+from .._model.errors import InvalidReference, RegistryError, RegistryUnavailable, Unsupported
+from .._model.manifest import json_object
+from .._model.reference import digest_problem, repository_problem, tag_problem
 from .._transport.auth import SCOPES_EXTENSION
 from .._transport.errors import raise_for_response, transport_error
 from .cache import ContentCache
 
-__all__ = ["MAX_MANIFEST_SIZE", "RegistrySession", "absolute_url", "is_digest", "response_json"]
+__all__ = [
+    "MAX_CONFIG_SIZE",
+    "MAX_ENTRIES",
+    "MAX_ERROR_BODY",
+    "MAX_MANIFEST_SIZE",
+    "MAX_PAGE_SIZE",
+    "RegistrySession",
+    "absolute_url",
+    "is_digest",
+]
 
 log = logging.getLogger(__name__)
 
+# Every body the client reads has a bound, so nothing a registry sends can
+# grow the process without limit (design.md, "Registry data is hostile").
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024  # what distribution and containerd accept
+MAX_CONFIG_SIZE = 8 * 1024 * 1024
+MAX_PAGE_SIZE = 4 * 1024 * 1024  # one tag-list, catalog or referrers page
+MAX_ERROR_BODY = 64 * 1024  # an error's errors[] fits easily; the rest is cut
+_MAX_OTHER_BODY = 64 * 1024  # answers whose body nobody reads (HEAD, PUT, POST)
+
+# A small body must arrive within this many read timeouts from its headers:
+# the read timeout alone lets a registry drip one byte per interval forever.
+_DEADLINE_READ_TIMEOUTS = 2
+
+MAX_PAGES = 500  # of one Link chain: 20,000 tags even at Quay's 40 a page
+MAX_ENTRIES = 500_000  # tags or repositories in one listing
 
 
 class RegistrySession:
@@ -62,41 +88,205 @@ class RegistrySession:
         content: bytes | Iterable[bytes] | None = None,
         scopes: tuple[str, ...] = (),
         stream: bool = False,
+        limit: int | None = None,
+        auth: bool = True,
+        accept: tuple[int, ...] = (),
     ) -> httpx.Response:
-        request = self.http.build_request(
-            method,
-            url,
-            headers=headers,
-            params=params,
-            content=content,
-            extensions={SCOPES_EXTENSION: scopes} if scopes else None,
-        )
+        """One request; error answers raise, except statuses in ``accept``.
+
+        Unless ``stream``, the body is read within the small-body deadline and
+        the connection released: over ``limit`` bytes raises, and without a
+        limit (a body nobody reads) only its first 64 KiB are kept.
+        """
         try:
-            response = self.http.send(request, stream=stream)
+            request = self.http.build_request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                content=content,
+                extensions={SCOPES_EXTENSION: scopes} if scopes else None,
+            )
+            response = self.http.send(
+                request, stream=True, auth=httpx.USE_CLIENT_DEFAULT if auth else None
+            )
+        except (httpx.UnsupportedProtocol, httpx.RemoteProtocolError) as exc:
+            if not _bad_redirect(exc, request):
+                raise transport_error(exc, self.host) from None
+            raise RegistryError(
+                f"{self.host} answered {what} with a redirect registrykit cannot follow "
+                f"({str(exc)[:120]!r}); the registry or a proxy in front of it is misconfigured"
+            ) from None
         except httpx.TransportError as exc:
             raise transport_error(exc, self.host) from None
-        if response.status_code >= 400:
-            try:
-                raise_for_response(response, what, host=self.host)
-            finally:
-                response.close()
-        return response
+        except httpx.TooManyRedirects:
+            raise RegistryError(
+                f"{self.host} redirected {what} too many times (a redirect loop); "
+                "the registry or a proxy in front of it is misconfigured"
+            ) from None
+        except httpx.InvalidURL as exc:
+            raise InvalidReference(f"cannot build the URL for {what}: {exc}") from None
+        if response.status_code >= 400 and response.status_code not in accept:
+            error_body = self._read_capped(response, MAX_ERROR_BODY, what)
+            raise_for_response(_with_body(response, error_body), what, host=self.host)
+        if stream:
+            return response
+        if method == "HEAD":  # its Content-Length is the resource's size, with no body
+            response.close()
+            return response
+        if limit is None:  # nobody reads it: keep the start, drop the rest
+            return _with_body(response, self._read_capped(response, _MAX_OTHER_BODY, what))
+        return _with_body(response, self.read_body(response, limit, what))
+
+    def read_body(self, response: httpx.Response, limit: int, what: str) -> bytes:
+        """The whole body of ``response``, closed after: at most ``limit`` bytes, in time.
+
+        ``what`` names the registry ("tag list of HOST/REPO"), as messages quote it.
+
+        Over the limit raises ``Unsupported``; a body that has not arrived
+        within the deadline raises ``RegistryUnavailable``.
+        """
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            response.close()
+            raise Unsupported(
+                f"{what} is {declared} bytes, over the {_mib(limit)} limit; refusing it"
+            )
+        data = self._read_capped(response, limit + 1, what)
+        if len(data) > limit:
+            raise Unsupported(f"{what} is over the {_mib(limit)} limit; refusing it")
+        return data
+
+    def _read_capped(self, response: httpx.Response, cap: int, what: str) -> bytes:
+        """Up to ``cap`` bytes of the body (the rest is dropped), then close it."""
+        deadline = self._deadline()
+        parts: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_bytes():
+                parts.append(chunk[: cap - total])
+                total += len(parts[-1])
+                if total >= cap:
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    raise RegistryUnavailable(
+                        f"{self.host} sent {what} too slowly: {total} bytes in "
+                        f"{self._deadline_seconds():.0f} s. Check the network; retry later."
+                    )
+        except httpx.TransportError as exc:
+            raise transport_error(exc, self.host) from None
+        finally:
+            response.close()
+        return b"".join(parts)
+
+    def _deadline_seconds(self) -> float | None:
+        read = self.http.timeout.read
+        return None if read is None else read * _DEADLINE_READ_TIMEOUTS
+
+    def _deadline(self) -> float | None:
+        seconds = self._deadline_seconds()
+        return None if seconds is None else time.monotonic() + seconds
 
     def _url(self, path: str, base: str | None = None) -> str:
         return f"{base or self.base_url}/v2/{path}"
 
+    def _object_url(
+        self, repository: str, kind: str, reference: str = "", base: str | None = None
+    ) -> str:
+        """``/v2/<repository>/<kind>/<reference>``, after both pass the grammar.
+
+        Names and digests often come from a registry (tag lists, catalogs,
+        descriptors); checked here, none can climb out of its repository
+        with ``..`` or smuggle control characters into a path.
+        """
+        problem = repository_problem(repository)
+        if problem is None and reference:
+            check = digest_problem if is_digest(reference) else tag_problem
+            problem = check(reference)
+        if problem is not None:
+            raise InvalidReference(f"refusing to request {kind} on {self.host}: {problem}")
+        return self._url(f"{repository}/{kind}/{reference}", base)
+
     def _read_bases(self) -> tuple[str, ...]:
         return (*self.mirrors, self.base_url)
 
+    def _pages(self, url: str, page_size: int, what: str) -> Iterator[dict[str, Any]]:
+        """The JSON pages of a paginated list, following ``Link`` headers within bounds.
 
-def response_json(response: httpx.Response, what: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise RegistryError(f"the registry's {what} is not JSON") from exc
-    if not isinstance(body, dict):
-        raise RegistryError(f"the registry's {what} is not a JSON object")
-    return body
+        A chain must stay on the registry's origin, never repeat a URL and
+        end within ``MAX_PAGES`` pages and ``MAX_ENTRIES`` entries (counted by
+        the caller), so a registry cannot keep the client busy forever.
+        """
+        origin = httpx.URL(self.base_url)
+        seen: set[str] = set()
+        next_url: str | None = url
+        params: dict[str, str] | None = {"n": str(page_size)}
+        while next_url is not None:
+            if len(seen) >= MAX_PAGES:
+                raise RegistryError(
+                    f"{self.host} sent more than {MAX_PAGES} pages of {what}; stopping there"
+                )
+            seen.add(next_url)
+            response = self._send("GET", next_url, params=params, what=what, limit=MAX_PAGE_SIZE)
+            yield json_object(response.content, f"the {what}")
+            next_url, params = _next_page(response), None
+            if next_url is None:
+                return
+            target = httpx.URL(next_url)
+            if (target.scheme, target.host, target.port) != (
+                origin.scheme,
+                origin.host,
+                origin.port,
+            ):
+                raise RegistryError(
+                    f"{self.host} sent a Link for the next page of {what} that leaves the "
+                    f"registry (to {target.scheme}://{target.netloc.decode('ascii', 'replace')!r}"
+                    "); registrykit follows pages only on the registry itself"
+                )
+            if next_url in seen:
+                raise RegistryError(
+                    f"{self.host} sent a Link loop in {what}: a page links back to one already read"
+                )
+
+
+def _next_page(response: httpx.Response) -> str | None:
+    match = _LINK_RE.search(response.headers.get("link", ""))
+    if not match:
+        return None
+    # The Link target is relative to the registry; last= may hold dots and dashes.
+    return str(response.request.url.join(match.group(1)))
+
+
+_LINK_RE = re.compile(r"<([^>]+)>\s*;\s*rel=\"?next\"?")
+
+
+def _bad_redirect(exc: httpx.TransportError, first: httpx.Request) -> bool:
+    """Whether ``exc`` is about a redirect target rather than the connection itself."""
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        try:
+            return exc.request.url != first.url
+        except RuntimeError:  # httpx did not attach the request it failed on
+            return False
+    return str(exc).startswith("Invalid URL in location header")
+
+
+def _mib(size: int) -> str:
+    return f"{size // (1024 * 1024)} MiB" if size >= 1024 * 1024 else f"{size // 1024} KiB"
+
+
+def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
+    """A copy of ``response`` holding ``body``, already read and decoded.
+
+    Content-Length stays as sent: a HEAD answer's is the size it reports.
+    """
+    headers = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code, headers=headers, content=body, request=response.request
+    )
 
 
 def absolute_url(response: httpx.Response, location: str) -> str:
