@@ -8,14 +8,18 @@ import json
 import httpx
 import pytest
 from support import oci as mt
+from support.internals import (
+    ChunkReader,
+    DigestMismatch,
+    RegistryClient,
+    verified_chunks,
+    write_verified,
+)
+from support.internals import mediatypes as rkmt
 from support.oci import compute_digest
 
 import registrykit as rk
 from registrykit import Index, Manifest
-from registrykit._model import mediatypes as rkmt
-from registrykit._model.digest import ChunkReader, verified_chunks, write_verified
-from registrykit._model.errors import DigestMismatch
-from registrykit._registry.api import RegistryClient
 from registrykit.lab.build import build_image, gzip_layer, tar_layer
 
 

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 from support.cloudclis import TOKEN, calls
-
-from registrykit import AuthenticationError
-from registrykit._credentials.cloud import (
+from support.internals import (
     ACR_USERNAME,
     acr_access_token,
     cloud_login_password,
     ecr_login_password,
     gcloud_access_token,
 )
+
+from registrykit import AuthenticationError
 
 
 def test_ecr(clis: Path) -> None:

@@ -22,10 +22,6 @@ def test_core_imports_and_works_without_presentation_libraries():
 
         sys.meta_path.insert(0, Block())
         import registrykit as rk
-        from registrykit._ops import listing as _images
-        from registrykit._ops import inspect as _inspect
-        from registrykit._registry import api as _registry
-        from registrykit._transport import auth as _auth
         from registrykit.lab import local as _local
         from registrykit.lab import samples
         ref = rk.parse_reference("nginx")

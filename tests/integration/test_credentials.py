@@ -19,10 +19,9 @@ from support.credhelpers import (
     b64,
     write_json,
 )
+from support.internals import Credential, CredentialStore
 
 from registrykit import RegistryKitError
-from registrykit._credentials.helpers import Credential
-from registrykit._credentials.store import CredentialStore
 
 
 def test_cred_helper_is_used_for_its_host(env: Env) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from support.faultproxy import FaultProxy
+from support.internals import RetryPolicy
 from support.net import free_port
 from support.skopeo import Skopeo
 
 import registrykit as rk
 from registrykit import DigestMismatch, RateLimited, RegistryUnavailable, copy, pull, push
-from registrykit._transport.http import RetryPolicy
 from registrykit.lab.build import (
     Image,
     build_image,

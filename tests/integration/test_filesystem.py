@@ -153,7 +153,7 @@ def test_files_and_waste_read_a_pulled_copy(
 def test_files_progress_counts_every_compressed_byte(
     image: str, client: rk.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from registrykit._ops import filesystem, progress
+    from support.internals import filesystem, progress
 
     seen: list[tuple[int, bool | None]] = []
     advanced: list[int] = []

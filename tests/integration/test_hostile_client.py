@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from support.hostile import HostileRegistry
+from support.internals import Helper
 
 import registrykit as rk
 from integration.test_hostile import (
@@ -27,7 +28,6 @@ from integration.test_hostile import (
     _image,
     _run_child,
 )
-from registrykit._credentials.helpers import Helper
 
 BIG = 512 * 1024 * 1024
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J"

@@ -6,10 +6,9 @@ from collections import Counter
 
 import httpx
 import pytest
+from support.internals import REQUEST_THRESHOLD, bar, choose_platform, platform_matches
 
 import registrykit as rk
-from registrykit._model.platform import choose_platform, platform_matches
-from registrykit._ops.progress import REQUEST_THRESHOLD, bar
 
 
 class Counting(httpx.BaseTransport):

@@ -11,10 +11,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+from support.internals import human_size, order_tags
 
 import registrykit as rk
-from registrykit._model.units import human_size
-from registrykit._ops.analysis import order_tags
 from registrykit.lab import samples
 from registrykit.lab.build import build_image, gzip_layer, tar_layer
 

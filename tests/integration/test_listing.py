@@ -8,9 +8,9 @@ import httpx
 import pandas as pd
 import pytest
 from support import oci as mt
+from support.internals import RegistryClient
 
 import registrykit as rk
-from registrykit._registry.api import RegistryClient
 from registrykit.frames import listing
 from registrykit.lab.build import (
     Blob,

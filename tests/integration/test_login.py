@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.internals import credential_records
 from support.net import TOKEN_PASSWORD, TOKEN_USER
 
 import registrykit as rk
-from registrykit._ops.login import credential_records
 
 
 def _config(home: Path) -> Path:

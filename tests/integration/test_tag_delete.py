@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from support.images import FixtureImages
+from support.internals import delete as _delete
 from support.skopeo import Skopeo
 
 import registrykit as rk
 from registrykit import RegistryError, copy, delete, tag
-from registrykit._ops import delete as _delete
 from registrykit.lab.local import LocalRegistry
 
 pytestmark = pytest.mark.timeout(120)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from registrykit._transport import settings as _runtime
+from support.internals import settings as _runtime
 
 
 def runtime_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

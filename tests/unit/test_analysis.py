@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from registrykit._ops.analysis import classify_tag, semver_key
+from support.internals import classify_tag, semver_key
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,9 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from support.internals import Keychain, Login, RegistryAuth, TransportPolicy, scopes_for
 
 import registrykit as rk
-from registrykit._credentials.keychain import Keychain, Login
-from registrykit._transport.auth import RegistryAuth, scopes_for
-from registrykit._transport.http import TransportPolicy
 
 SECRET = "s3cr3t-Pa55word-never-shown"
 HOST = "registry.example.com"

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 from support.cloudclis import calls
-
-from registrykit import AuthenticationError, RegistryKitError
-from registrykit._credentials.cloud import (
+from support.internals import (
     acr_access_token,
     cloud_login_password,
     ecr_login_password,
     gcloud_access_token,
     json_key,
 )
+
+from registrykit import AuthenticationError, RegistryKitError
 
 
 def test_cloud_login_password_needs_what_it_cannot_derive(clis: Path) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from registrykit._ops.sync import match_tags
+from support.internals import match_tags
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -24,11 +24,9 @@ from support.credhelpers import (
     b64,
     write_json,
 )
+from support.internals import Credential, CredentialStore, auth_key, normalize_host
 
 from registrykit import RegistryKitError
-from registrykit._credentials.helpers import Credential
-from registrykit._credentials.store import CredentialStore
-from registrykit._model.hosts import auth_key, normalize_host
 
 # --------------------------------------------------------------------------- hosts
 
@@ -354,7 +352,7 @@ def test_store_warns_when_an_earlier_file_shadows_the_new_login(
 
 
 def test_keychain_puts_client_logins_in_front_of_stored_ones(tmp_path: Path) -> None:
-    from registrykit._credentials.keychain import Keychain, Login
+    from support.internals import Keychain, Login
 
     auth_file = tmp_path / "auth.json"
     auth_file.write_text(

@@ -11,11 +11,10 @@ matplotlib.use("Agg")
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from support.internals import human_size, render_table_html, render_table_text
 
 import registrykit as rk
 from registrykit import plots
-from registrykit._model.render import render_table_html, render_table_text
-from registrykit._model.units import human_size
 from registrykit.frames import listing
 from registrykit.frames._dtypes import typed_frame
 from registrykit.lab.samples import PushedSample, PushedSamples

@@ -6,13 +6,8 @@ import gzip
 import io
 import tarfile
 
-from registrykit._ops.filesystem import (
-    FileVersion,
-    decompressed,
-    stack_layers,
-    summarize_waste,
-    tar_entries,
-)
+from support.internals import FileVersion, decompressed, stack_layers, summarize_waste, tar_entries
+
 from registrykit.lab.build import (
     tar_layer,
 )

@@ -7,12 +7,17 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from support.internals import (
+    AuditResult,
+    Descriptor,
+    ImageRecord,
+    analysis,
+    order_tags,
+    referrers_subject,
+    retention,
+)
+from support.internals import mediatypes as mt
 
-from registrykit._model import mediatypes as mt
-from registrykit._model.manifest import Descriptor
-from registrykit._ops import analysis, retention
-from registrykit._ops.analysis import AuditResult, order_tags, referrers_subject
-from registrykit._ops.listing import ImageRecord
 from registrykit.frames import listing, readable
 from registrykit.frames.plans import plan_frame
 

@@ -21,16 +21,21 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.internals import (
+    ArchiveReader,
+    ArchiveWriter,
+    Descriptor,
+    Helper,
+    LayoutStore,
+    _parse_token,
+    filesystem,
+    printable,
+    raise_for_response,
+    remember_secret,
+    scrub,
+)
 
 import registrykit as rk
-from registrykit._credentials.helpers import Helper
-from registrykit._credentials.process import printable, remember_secret, scrub
-from registrykit._model.manifest import Descriptor
-from registrykit._ops import filesystem
-from registrykit._stores.archive import ArchiveReader, ArchiveWriter
-from registrykit._stores.layout import LayoutStore
-from registrykit._transport.auth import _parse_token
-from registrykit._transport.errors import raise_for_response
 from registrykit.cli import _output
 
 SECRET = "hunter2-Secret-Pa55"

@@ -18,18 +18,20 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import registrykit as rk
-from registrykit._model.digest import sized_chunks
-from registrykit._model.manifest import Descriptor, ImageConfig, parse_manifest
-from registrykit._model.reference import (
+from support.internals import (
+    ContentCache,
+    Descriptor,
+    ImageConfig,
+    RegistryClient,
     digest_problem,
+    parse_manifest,
     repository_problem,
+    sized_chunks,
     tag_problem,
     valid_names,
 )
-from registrykit._registry.api import RegistryClient
-from registrykit._registry.cache import ContentCache
+
+import registrykit as rk
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

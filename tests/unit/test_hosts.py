@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from registrykit._model.hosts import (
+from support.internals import (
     HUB_API_HOST,
     HUB_AUTH_KEY,
     api_host,

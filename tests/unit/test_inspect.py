@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from support.internals import RetryPolicy, human_size
 
 import registrykit as rk
 from registrykit import rate_limit
-from registrykit._model.units import human_size
-from registrykit._transport.http import RetryPolicy
 from registrykit.frames import listing
 
 

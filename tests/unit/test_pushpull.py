@@ -7,17 +7,16 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from support.internals import LayoutStore, Store
 from support.oci import OCI_INDEX
 
 from registrykit import DigestMismatch, Unsupported
-from registrykit._stores.base import Store
-from registrykit._stores.layout import LayoutStore
 
 pytestmark = pytest.mark.timeout(180)
 
 
 def test_archive_writer_refuses_an_index(tmp_path: Path) -> None:
-    from registrykit._stores.archive import ArchiveWriter
+    from support.internals import ArchiveWriter
 
     writer = ArchiveWriter(tmp_path / "a.tar")
     try:

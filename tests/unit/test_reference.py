@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.internals import validate_digest
 
 from registrykit import (
     InvalidReference,
@@ -17,7 +18,6 @@ from registrykit import (
     parse_reference,
     parse_repository,
 )
-from registrykit._model.reference import validate_digest
 
 H256 = "0123456789abcdef" * 4
 H512 = "fedcba9876543210" * 8

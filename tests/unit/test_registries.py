@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from support.internals import KINDS, is_loopback
 
 from registrykit import InvalidReference, RegistryInfo, determine_registry, parse_reference
-from registrykit._model.hosts import is_loopback
-from registrykit._model.registries import KINDS
 
 HUB_KEY = "https://index.docker.io/v1/"
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from support.internals import parse_age
 
 from registrykit import apply
-from registrykit._ops.retention import parse_age
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -7,11 +7,10 @@ import logging
 from pathlib import Path
 
 import pytest
+from support.internals import RegistrySettings, _parse_version, load_registry_settings
 from support.runtime import write
 
 from registrykit import RuntimeInfo, detect_runtime
-from registrykit._ops.runtime import _parse_version
-from registrykit._transport.settings import RegistrySettings, load_registry_settings
 
 # --------------------------------------------------------------------------- versions
 

@@ -9,13 +9,16 @@ import time
 import httpx
 import pytest
 from support import oci as mt
+from support.internals import (
+    RETRYABLE_STATUSES,
+    Descriptor,
+    RegistrySettings,
+    RetryPolicy,
+    transfer,
+)
 from support.oci import compute_digest
 
 import registrykit as rk
-from registrykit._model.manifest import Descriptor
-from registrykit._ops import transfer
-from registrykit._transport.retry import RETRYABLE_STATUSES, RetryPolicy
-from registrykit._transport.settings import RegistrySettings
 
 HOST = "registry.example.com"
 MANIFEST = json.dumps(

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from support.internals import dockerhub_delete_tag, dockerhub_login, ghcr_delete_digest
 from support.oci import OCI_MANIFEST
 
 import registrykit as rk
 from registrykit import AuthenticationError, NotFound, PermissionDenied, delete
-from registrykit._ops.vendors import dockerhub_delete_tag, dockerhub_login, ghcr_delete_digest
 
 HUB_PASSWORD = "hub-password-123"
 GH_TOKEN = "ghp_testtoken456"
