@@ -71,9 +71,13 @@ stops it again. Everything runs offline.
             "lists tags with their digest, platform, size and build date."
         ),
         code("rk.catalog(lab.host)"),
+        md(
+            "Newest first. `rk.frames.readable` shows any frame with binary sizes and short "
+            "digests; the frame itself keeps exact bytes for code."
+        ),
         code(
-            "rk.tags(f'{lab.host}/samples/webapp')[['tag', 'tag_kind', 'platform', "
-            "'size', 'created']]"
+            "tags = rk.tags(f'{lab.host}/samples/webapp')\n"
+            "rk.frames.readable(tags[['tag', 'tag_kind', 'platform', 'size', 'created']])"
         ),
         md("## One image up close\n`rk.inspect` answers like `skopeo inspect`."),
         code("print(rk.inspect(f'{lab.host}/samples/hello:latest'))"),
@@ -83,7 +87,7 @@ stops it again. Everything runs offline.
         ),
         code(
             "history = rk.tag_history(f'{lab.host}/samples/webapp')\n"
-            "history[['tag', 'created', 'size', 'size_change', 'layers_added']]"
+            "rk.frames.readable(history[['tags', 'created', 'size', 'size_change']])"
         ),
         code("fig = rk.plots.tag_history(history)\nfig"),
         commands(
@@ -374,7 +378,13 @@ tag points to (the manifest and the image config).
             "One row per tag and platform; multi-arch tags give one row per platform. "
             "`tag_kind` names the tagging style:"
         ),
-        code("rk.tags(f'{lab.host}/samples/api')"),
+        code("api = rk.tags(f'{lab.host}/samples/api')\napi"),
+        md(
+            "A frame keeps exact bytes and full digests for code. To read one, "
+            "`rk.frames.readable` shows any frame with binary sizes (KiB, MiB) and short "
+            "digests:"
+        ),
+        code("rk.frames.readable(api)"),
         code("rk.tag_report(f'{lab.host}/samples/webapp')"),
         md(
             "Non-image artifacts, such as Helm charts, appear with their media type and "
@@ -418,12 +428,15 @@ v1.3.0 shipped 6 MB of debug assets by mistake. The tag history orders tags
 by build date and compares each with the one before it.
 """),
         code(START),
-        code("history = rk.tag_history(f'{lab.host}/samples/webapp')\nhistory"),
+        code("history = rk.tag_history(f'{lab.host}/samples/webapp')\nrk.frames.readable(history)"),
         code("history.loc[history['size_change'].idxmax(), ['tag', 'size_change']]"),
         code("fig = rk.plots.tag_history(history)\nfig"),
         md("What changed between the two releases:"),
-        code("rk.diff(f'{lab.host}/samples/webapp:v1.2.0', f'{lab.host}/samples/webapp:v1.3.0')"),
-        code("rk.history(f'{lab.host}/samples/webapp:v1.3.0')"),
+        code(
+            "rk.frames.readable(rk.diff(f'{lab.host}/samples/webapp:v1.2.0', "
+            "f'{lab.host}/samples/webapp:v1.3.0'))"
+        ),
+        code("rk.frames.readable(rk.history(f'{lab.host}/samples/webapp:v1.3.0'))"),
         commands(
             [
                 ("rk.tag_history(repo)", "(none)", "(none)", "(a loop of skopeo inspect)"),
@@ -447,7 +460,7 @@ wasted bytes. A registry stores each layer once however many images use it,
 so what images *claim* (logical size) and what the registry *stores* differ.
 """),
         code(START),
-        code("layers = rk.layers(f'{lab.host}/samples/webapp:v1.3.0')\nlayers"),
+        code("layers = rk.layers(f'{lab.host}/samples/webapp:v1.3.0')\nrk.frames.readable(layers)"),
         code("fig = rk.plots.layer_sizes(layers)\nfig"),
         md(
             "## Files and wasted space\n`rk.files` reads only the tar headers of each "
@@ -455,12 +468,12 @@ so what images *claim* (logical size) and what the registry *stores* differ.
         ),
         code(
             "files = rk.files(f'{lab.host}/samples/bloated:1.0')\n"
-            "files[files['path'].str.startswith('data')]"
+            "rk.frames.readable(files[files['path'].str.startswith('data')])"
         ),
         code(
             "waste = rk.waste(f'{lab.host}/samples/bloated:1.0')\n"
             "print(f\"wasted {waste.attrs['wasted_bytes']:,} bytes, "
-            "efficiency {waste.attrs['efficiency']:.1%}\")\nwaste"
+            "efficiency {waste.attrs['efficiency']:.1%}\")\nrk.frames.readable(waste)"
         ),
         code("fig = rk.plots.largest_files(files)\nfig"),
         md(
@@ -469,11 +482,10 @@ so what images *claim* (logical size) and what the registry *stores* differ.
             "part other repositories also use; the registry total below counts every "
             "shared layer once."
         ),
-        code("audit = rk.audit(lab.host)\naudit"),
+        code("audit = rk.audit(lab.host)\nrk.frames.readable(audit)"),
         code(
-            "print('claimed:', audit['logical_size'].sum(), 'bytes')\n"
-            "print('stored: ', audit.attrs['total_stored_size'], 'bytes')\n"
-            "rk.audit_total(audit)"
+            "# what the images claim, and what the registry stores (shared layers once)\n"
+            "rk.frames.readable(rk.audit_total(audit))"
         ),
         code("fig = rk.plots.audit(audit)\nfig"),
         commands(
@@ -571,7 +583,7 @@ after the registry's garbage collection.
         ),
         code(
             "plan = rk.retention_plan(f'{lab.host}/samples/webapp', keep_last=2, "
-            "keep=['latest'])\nplan"
+            "keep=['latest'])\nrk.frames.readable(plan)"
         ),
         code("print(rk.apply(plan))\nsorted(rk.tags(f'{lab.host}/samples/webapp')['tag'])"),
         md("The delete form: Delete stays disabled until a preview ran and the box is ticked."),
@@ -611,7 +623,9 @@ check the image.
             "info = rk.inspect(f'{lab.host}/release/webapp:v1.4.0')\n"
             "assert info.digest == result.digest\nprint(info.digest, info.size)"
         ),
-        code("rk.tags(f'{lab.host}/release/webapp')[['tag', 'digest', 'size']]"),
+        code(
+            "rk.frames.readable(rk.tags(f'{lab.host}/release/webapp'))[['tag', 'digest', 'size']]"
+        ),
         md("The report to hand on: what was released, and how anyone can check it."),
         code(
             "from IPython.display import Markdown\n\n"
