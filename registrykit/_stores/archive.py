@@ -46,7 +46,7 @@ from .._model import mediatypes as mt
 from .._model.errors import NotFound, RegistryKitError, Unsupported
 from .._model.manifest import Descriptor
 from .._model.reference import Reference
-from .base import BlobOpener, Closing, Store, at_most, blob_path, entry_tag, find_entry, not_found
+from .base import BlobOpener, Closing, Store, blob_path, entry_tag, find_entry, not_found
 
 __all__ = ["ArchiveReader", "ArchiveWriter"]
 
@@ -160,7 +160,7 @@ class ArchiveWriter(Closing):
                 what = f"blob {digest[:19]}… for {self.path}"
                 with opener() as chunks:
                     dg.write_verified(
-                        at_most(chunks, size, what), self._file.write, digest, size, what
+                        dg.sized_chunks(chunks, size, what), self._file.write, digest, size, what
                     )
                 blocks, remainder = divmod(size, tarfile.BLOCKSIZE)
                 if remainder:

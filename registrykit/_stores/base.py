@@ -21,14 +21,13 @@ from contextlib import AbstractContextManager
 from typing import Protocol, Self, runtime_checkable
 
 from .._model import mediatypes as mt
-from .._model.errors import DigestMismatch, NotFound, RegistryKitError
+from .._model.errors import NotFound, RegistryKitError
 from .._model.manifest import Descriptor
 
 __all__ = [
     "BlobOpener",
     "Closing",
     "Store",
-    "at_most",
     "blob_path",
     "entry_tag",
     "find_entry",
@@ -133,22 +132,6 @@ def blob_path(digest: object, where: str) -> str:
         )
     algorithm, _, hexdigest = digest.partition(":")
     return f"blobs/{algorithm}/{hexdigest}"
-
-
-def at_most(chunks: Iterable[bytes], size: int, what: str) -> Iterator[bytes]:
-    """``chunks``, stopped with DigestMismatch as soon as they pass ``size`` bytes.
-
-    A source that sends more than it declared is cut off at once, before the
-    surplus reaches the disk (write_verified only compares at the end).
-    """
-    seen = 0
-    for chunk in chunks:
-        seen += len(chunk)
-        if seen > size:
-            raise DigestMismatch(
-                f"{what} is longer than its declared {size} bytes; it was not written"
-            )
-        yield chunk
 
 
 def not_found(store: Store, ref: str) -> NotFound:

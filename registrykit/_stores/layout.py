@@ -31,6 +31,7 @@ from .._model.digest import (
     CHUNK_SIZE,
     compute_digest,
     is_digest,
+    sized_chunks,
     verified_chunks,
     verify_digest,
     write_verified,
@@ -41,7 +42,6 @@ from .base import (
     BlobOpener,
     Closing,
     Store,
-    at_most,
     blob_path,
     entry_tag,
     find_entry,
@@ -197,7 +197,7 @@ class LayoutStore(Closing):
             os.fchmod(fd, 0o644)  # mkstemp makes 0600; blobs are content, not secrets
             what = f"blob {digest[:19]}… for {self.path}"
             with os.fdopen(fd, "wb") as out, opener() as chunks:
-                write_verified(at_most(chunks, size, what), out.write, digest, size, what)
+                write_verified(sized_chunks(chunks, size, what), out.write, digest, size, what)
             os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
