@@ -26,8 +26,9 @@ from ._common import (
 class RegistryBrowser(w.VBox):  # type: ignore[misc]
     """Pick a registry, a repository and a tag; see its tag history and layer sizes.
 
-    Load selects the first repository. A repository of artifacts only (a Helm
-    chart, signatures) has no image history, so its tags are shown instead.
+    Given a registry, it loads at once (as if Load were clicked); Load selects
+    the first repository. A repository of artifacts only (a Helm chart,
+    signatures) has no image history, so its tags are shown instead.
     """
 
     def __init__(self, registry: str = "", *, client: Client | None = None) -> None:
@@ -54,6 +55,8 @@ class RegistryBrowser(w.VBox):  # type: ignore[misc]
                 self.layers,
             ]
         )
+        if registry:
+            self.load()
 
     def _call(self, frame: Callable[..., Any], *args: object) -> object | None:
         try:

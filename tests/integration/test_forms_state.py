@@ -129,6 +129,13 @@ def test_browser_selects_a_repository_and_shows_a_chart_repository(seeded, clien
     assert "0.1.0" in _text(browser.history)
 
 
+def test_browser_given_a_registry_shows_it_without_a_click(seeded, client):
+    browser = RegistryBrowser(seeded.host, client=client)
+    assert browser.repository.value == browser.repository.options[0]
+    assert "samples/webapp" in browser.repository.options
+    assert browser.tag.options  # the first repository's tags are already there
+
+
 def test_lab_host_survives_stop():
     lab = rk.LocalRegistry()
     with pytest.raises(rk.RegistryUnavailable, match="not started"):
