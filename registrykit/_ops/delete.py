@@ -25,10 +25,11 @@ from .._model.errors import AuthenticationError, RegistryError, RegistryKitError
 from .._model.reference import Reference, parse_reference
 from .._model.registries import determine_registry
 from .._registry.api import RegistryClient
+from .analysis import order_tags, referrers_subject
 from .results import DeleteResult
 from .vendors import dockerhub_delete_tag, dockerhub_login, ghcr_delete_digest
 
-__all__ = ["delete", "tags_pointing_at"]
+__all__ = ["delete", "referrer_tags", "tags_pointing_at"]
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,24 @@ _EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f6
 
 
 def tags_pointing_at(
-    client: Client, registry: RegistryClient, repository: str, digest: str
+    client: Client,
+    registry: RegistryClient,
+    repository: str,
+    digest: str,
+    names: list[str] | None = None,
 ) -> list[str]:
-    """Every tag of ``repository`` whose manifest is ``digest`` (a tag list and HEADs)."""
-    names = registry.tags(repository)
+    """Every tag of ``repository`` whose manifest is ``digest``, best first (HEADs).
+
+    ``names`` is the repository's tag list when the caller already has it.
+    """
+    names = registry.tags(repository) if names is None else names
     heads = client.map(lambda t: (t, registry.head_manifest(repository, t)), names)
-    return [t for t, d in heads if d is not None and d.digest == digest]
+    return order_tags(t for t, d in heads if d is not None and d.digest == digest)
+
+
+def referrer_tags(names: list[str], digest: str) -> list[str]:
+    """The ``sha256-<hex>[.sig|.att|...]`` tags whose subject is ``digest`` (cosign's scheme)."""
+    return order_tags(t for t in names if referrers_subject(t) == digest)
 
 
 def delete(
@@ -69,9 +82,13 @@ def delete(
     digest = registry.resolve(ref.repository, ref.identifier).digest
     if expect_digest is not None and digest != expect_digest:
         raise RegistryError(_moved(ref, expect_digest, digest))
-    siblings = tags_pointing_at(c, registry, ref.repository, digest)
+    names = registry.tags(ref.repository)
+    siblings = tags_pointing_at(c, registry, ref.repository, digest, names)
     referrers = _referrers(registry, ref.repository, digest)
-    removed = [ref.tag] if untag_only and ref.tag else siblings
+    # Referrers follow their subject: a full delete takes its signature tags too,
+    # so no sha256-<hex> tag is left pointing at nothing.
+    followers = [] if untag_only else referrer_tags(names, digest)
+    removed = [ref.tag] if untag_only and ref.tag else [*siblings, *followers]
     method = {"dockerhub": "Docker Hub API", "ghcr": "GitHub packages API"}.get(
         info.kind, "registry API"
     )
@@ -97,7 +114,18 @@ def delete(
         _delete_digest(c, registry, ref, throwaway, info.kind)
     else:
         _delete_digest(c, registry, ref, digest, info.kind)
+        for extra in _follower_digests(registry, ref.repository, followers, referrers):
+            _delete_digest(c, registry, ref, extra, info.kind)
     return dataclasses.replace(result, deleted=True)
+
+
+def _follower_digests(
+    registry: RegistryClient, repository: str, tags: list[str], referrers: list[str]
+) -> list[str]:
+    """Manifests that go with a deleted subject: its referrer tags' and the referrers API's."""
+    found = [registry.head_manifest(repository, t) for t in tags]
+    digests = [d.digest for d in found if d is not None]
+    return list(dict.fromkeys([*digests, *referrers]))
 
 
 def _referrers(registry: RegistryClient, repository: str, digest: str) -> list[str]:

@@ -15,13 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._client import Client
+from .._client import Client, get_client
 from .._model import mediatypes as mt
 from .._model.errors import RegistryError
 from .._model.manifest import Index, Platform
 from .._model.reference import Reference, tag_problem, valid_names
 from .._model.render import Summary, Value
 from .._model.units import human_size
+from .._stores.base import Store
+from .analysis import order_tags
 from .listing import open_image, read_small_blob, resolve_source
 
 __all__ = ["ImageInfo", "LayerInfo", "config", "inspect", "manifest", "parse_object"]
@@ -64,6 +66,8 @@ class ImageInfo(Summary):
     size: int
     platforms: tuple[str, ...] = ()
     config_media_type: str = ""
+    repo_tags: tuple[str, ...] = ()
+    """Every tag of the repository (skopeo's ``RepoTags``); ``tags`` are this image's."""
 
     @property
     def platform(self) -> str:
@@ -107,7 +111,7 @@ class ImageInfo(Summary):
         return {
             "Name": self.name,
             "Digest": self.digest,
-            "RepoTags": list(self.tags),
+            "RepoTags": list(self.repo_tags or self.tags),
             "Created": self.created.isoformat() if self.created else None,
             "DockerVersion": self.docker_version,
             "Labels": dict(self.labels) or None,
@@ -132,13 +136,16 @@ def inspect(
     """``skopeo inspect`` for ``image``: the given platform, or linux/amd64, of a tag.
 
     ``image`` is a registry reference, ``oci:DIR[:TAG]`` or
-    ``docker-archive:PATH[:TAG]``; ``tags`` are the repository's tags, or
-    the tags of the layout or archive.
+    ``docker-archive:PATH[:TAG]``; ``tags`` are the tags of this image (best
+    first), ``repo_tags`` every tag of the repository, layout or archive.
     """
     with open_image(image, client=client) as source:
         resolved = resolve_source(source, platform)
         # A layout's or archive's names are shown: the same grammar as a registry's.
-        tags = tuple(valid_names(source.store.tags(), tag_problem, source.store.describe()))
+        repo_tags = order_tags(
+            valid_names(source.store.tags(), tag_problem, source.store.describe())
+        )
+        tags = _tags_of(source.store, repo_tags, resolved.digest, client)
     cfg = resolved.config
     m = resolved.manifest
     index = resolved.index
@@ -146,7 +153,8 @@ def inspect(
         name=resolved.name,
         digest=resolved.digest,
         image_digest=m.digest,
-        tags=tags,
+        tags=tuple(tags),
+        repo_tags=tuple(repo_tags),
         created=cfg.created if cfg else None,
         docker_version=cfg.docker_version if cfg else "",
         labels=dict(cfg.labels) if cfg else {},
@@ -163,6 +171,19 @@ def inspect(
         platforms=tuple(str(p) for p in index.platforms) if isinstance(index, Index) else (),
         config_media_type=m.config.media_type,
     )
+
+
+# Past this many tags, finding an image's own tags costs more HEADs than an inspect
+# should; the result then names only what the tag list cannot (see ImageInfo.tags).
+_MAX_TAG_HEADS = 1000
+
+
+def _tags_of(store: Store, names: list[str], digest: str, client: Client | None) -> list[str]:
+    """The tags among ``names`` whose manifest is ``digest`` (one HEAD each, fanned out)."""
+    if len(names) > _MAX_TAG_HEADS:
+        return []
+    heads = get_client(client).map(lambda t: (t, store.manifest_head(t)), names)
+    return [t for t, d in heads if d is not None and d.digest == digest]
 
 
 def manifest(image: str | Reference, *, client: Client | None = None) -> dict[str, Any]:
