@@ -138,6 +138,7 @@ def test_same_image_has_no_differences_and_typed_columns(layout: Path) -> None:
         "layer_digest",
     ]
     assert str(df["size_change"].dtype) == "int64" and str(df["size_a"].dtype) == "Int64"
+    assert "net 0 B" in plots.diff_files(df).axes[0].get_title()  # an empty diff still plots
 
 
 def test_readable_shows_binary_sizes(layout: Path) -> None:
