@@ -436,10 +436,22 @@ by build date and compares each with the one before it.
             "rk.frames.readable(rk.diff(f'{lab.host}/samples/webapp:v1.2.0', "
             "f'{lab.host}/samples/webapp:v1.3.0'))"
         ),
+        md(
+            "The layers say *that* v1.3.0 grew, not *why*. `rk.diff_files` compares the "
+            "merged filesystems of the two images path by path (tar headers only, nothing "
+            "extracted, deleted files applied), largest change first, with the layer and "
+            "build step that brought each path. The CLI: `registrykit diff --files A B`."
+        ),
+        code(
+            "files_diff = rk.diff_files(f'{lab.host}/samples/webapp:v1.2.0', "
+            "f'{lab.host}/samples/webapp:v1.3.0')\nrk.frames.readable(files_diff)"
+        ),
+        code("fig = rk.plots.diff_files(files_diff)\nfig"),
         code("rk.frames.readable(rk.history(f'{lab.host}/samples/webapp:v1.3.0'))"),
         commands(
             [
                 ("rk.tag_history(repo)", "(none)", "(none)", "(a loop of skopeo inspect)"),
+                ("rk.diff_files(a, b)", "(none)", "(none)", "(none)"),
                 (
                     "rk.history(image)",
                     "docker history IMAGE",
@@ -479,8 +491,10 @@ so what images *claim* (logical size) and what the registry *stores* differ.
         md(
             "## The storage audit\n"
             "Per repository, `stored_size` counts each blob once and `shared_size` is the "
-            "part other repositories also use; the registry total below counts every "
-            "shared layer once."
+            "part other repositories also use; `unique_size` is the rest, the bytes only "
+            "that repository holds: what deleting it would free (summing sizes would "
+            "double-count shared layers). The registry total below counts every shared "
+            "layer once."
         ),
         code("audit = rk.audit(lab.host)\nrk.frames.readable(audit)"),
         code(

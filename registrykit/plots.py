@@ -28,12 +28,22 @@ from ._ops.analysis import classify_tag
 from .frames import listing
 from .lab.local import LocalRegistry
 
-__all__ = ["Chart", "audit", "largest_files", "layer_sizes", "tag_history", "waste"]
+__all__ = [
+    "Chart",
+    "audit",
+    "diff_files",
+    "largest_files",
+    "layer_sizes",
+    "tag_history",
+    "waste",
+]
 
 LABEL_WIDTH = 48
 _REGRESSION = "tab:red"
 _NORMAL = "tab:blue"
 _WASTE = "tab:red"
+# diff_files bars: growth in the regression colour, shrinking in green.
+_CHANGE_COLORS = {"added": _REGRESSION, "changed": "tab:orange", "removed": "tab:green"}
 # Room above the highest point or bar for its label, as a fraction of the data range.
 _HEADROOM = 1.3
 
@@ -376,6 +386,38 @@ def waste(
     share = f" ({wasted / total:.0%} of the file bytes)" if total else ""
     title = f"Wasted space{f' in {name}' if name else ''}: {human_size(wasted)}{share}"
     return _ranked_bars(top, _WASTE, title, "wasted (hidden copies, uncompressed)")
+
+
+def diff_files(df: pd.DataFrame, n: int = 20) -> Chart:
+    """The ``n`` largest path changes of a ``diff_files()`` frame, largest on top.
+
+    Bar length is the size of the change; colour and label say whether the
+    path was added (red), changed (orange) or removed (green), so what made
+    an image grow stands out. The title gives the net change.
+    """
+    sized = df[df["size_change"] != 0]  # a path rewritten at the same size has no bar
+    top = sized.reindex(
+        sized["size_change"].abs().sort_values(ascending=False, kind="stable").index
+    )
+    top = top.head(n)
+    fig, ax = _figure(len(top))
+    rows = list(range(len(top)))
+    changes = [int(s) for s in top["size_change"]]
+    colors = [_CHANGE_COLORS.get(str(s), _NORMAL) for s in top["status"]]
+    bars = ax.barh(rows, [abs(c) for c in changes], color=colors)
+    labels = [f"{s} /{p}" for s, p in zip(top["status"], top["path"], strict=True)]
+    ax.set_yticks(rows, labels=[truncate(t, 60) for t in labels], fontsize=8)
+    ax.invert_yaxis()
+    sizes = [f"{'+' if c > 0 else ''}{human_size(c)}" for c in changes]
+    ax.bar_label(bars, labels=sizes, padding=3, fontsize=8)
+    ax.set_xlim(0, max((abs(c) for c in changes), default=1) * _HEADROOM or 1)
+    _size_axis(ax.xaxis)
+    a, b = (truncate(_title_name(df.attrs.get(k, "")), 40) for k in ("image_a", "image_b"))
+    names = f"\n{a} → {b}" if a and b else ""
+    net = int(df.attrs.get("size_change", sum(int(c) for c in df["size_change"])))
+    ax.set_title(f"Largest file changes, net {'+' if net > 0 else ''}{human_size(net)}{names}")
+    ax.set_xlabel("size of the change (uncompressed)")
+    return fig
 
 
 def _ranked_bars(

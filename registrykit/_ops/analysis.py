@@ -389,8 +389,10 @@ def audit_records(
     ``stored_size`` counts each config and layer blob reachable from the repository's tags once,
     attestation blobs included since they occupy storage; ``shared_size`` is
     the part of ``stored_size`` whose blobs another audited repository also
-    references. Untagged manifests cannot be listed over the API, so their
-    blobs are not counted. Repositories are audited one after another; each
+    references; ``unique_size`` is the rest, the bytes only this repository's
+    blobs hold: what deleting it would free (if no repository left out of
+    the audit shares them). Untagged manifests cannot be listed over the
+    API, so their blobs are not counted. Repositories are audited one after another; each
     one's requests fan out on the client's pool.
     """
     c = get_client(client)
@@ -424,6 +426,7 @@ def audit_records(
                 "logical_size": logical,
                 "stored_size": sum(blobs.values()),
                 "shared_size": sum(s for d, s in blobs.items() if holders[d] > 1),
+                "unique_size": sum(s for d, s in blobs.items() if holders[d] == 1),
             }
         )
     return AuditResult(rows, sum(everything.values()), logical_total)

@@ -34,7 +34,7 @@ from .._model.errors import RegistryError, RegistryKitError
 from .._model.manifest import Descriptor, Platform
 from .._model.reference import Reference
 from .._stores.base import Store
-from .listing import open_image, resolve_source
+from .listing import ResolvedImage, open_image, resolve_source
 from .progress import BYTE_THRESHOLD, Advance, ProgressArg, bar, counted
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "decompressed",
     "image_files",
     "layer_entries",
+    "read_image_files",
     "stack_layers",
     "summarize_waste",
     "tar_entries",
@@ -407,9 +408,21 @@ def image_files(
     ``docker-archive:PATH[:TAG]``. ``progress``: None shows a bar when the
     layers are large, True always, False never.
     """
+    return read_image_files(image, platform, client=client, progress=progress)[1]
+
+
+def read_image_files(
+    image: str | Reference,
+    platform: str | Platform | None = None,
+    *,
+    client: Client | None = None,
+    progress: ProgressArg = None,
+) -> tuple[ResolvedImage, list[FileVersion]]:
+    """``image_files`` with the resolved image (manifest and config) it read them from."""
     c = get_client(client)
     with open_image(image, client=c) as source:
-        layers = resolve_source(source, platform).manifest.layers
+        resolved = resolve_source(source, platform)
+        layers = resolved.manifest.layers
         total = sum(d.size for d in layers)
         advance = bar(
             total,
@@ -422,7 +435,7 @@ def image_files(
         def one(i: int) -> list[FileVersion]:
             return layer_entries(source.store, layers[i], i, advance)
 
-        return stack_layers(c.map(one, list(range(len(layers)))))
+        return resolved, stack_layers(c.map(one, list(range(len(layers)))))
 
 
 def summarize_waste(versions: Sequence[FileVersion]) -> WasteSummary:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._format import readable as readable
+    from .file_diff import *  # noqa: F403
     from .listing import *  # noqa: F403
     from .plans import *  # noqa: F403
 
@@ -32,6 +33,7 @@ __all__ = [
     "catalog",
     "credentials",
     "diff",
+    "diff_files",
     "files",
     "history",
     "layers",
@@ -43,7 +45,7 @@ __all__ = [
     "tags",
     "waste",
 ]
-_MODULES = (".listing", ".plans")
+_MODULES = (".listing", ".plans", ".file_diff")
 # Helpers of this module only (``rk.frames.readable``), not re-exported by ``registrykit``.
 _HELPERS = {"readable": "._format"}
 

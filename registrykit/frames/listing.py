@@ -123,6 +123,7 @@ AUDIT: dict[str, Kind] = {
     "logical_size": "int",
     "stored_size": "int",
     "shared_size": "int",
+    "unique_size": "int",
 }
 FILE_KINDS = (
     "file",

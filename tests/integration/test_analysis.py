@@ -188,6 +188,7 @@ def test_audit_counts_shared_blobs_once(audit_registry: rk.LocalRegistry, client
         "logical_size",
         "stored_size",
         "shared_size",
+        "unique_size",
     ]
     for column in df.columns[1:]:
         assert str(df[column].dtype) == "int64"

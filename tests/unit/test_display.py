@@ -78,7 +78,7 @@ def _audit() -> pd.DataFrame:
     return typed_frame(
         [
             {"repository": r, "tags": 1, "images": 1}
-            | {"logical_size": s, "stored_size": s, "shared_size": 0}
+            | {"logical_size": s, "stored_size": s, "shared_size": 0, "unique_size": s}
             for r, s in rows
         ],
         listing.AUDIT,

@@ -21,6 +21,7 @@ PUBLIC_API = {
     "layers",
     "audit",
     "diff",
+    "diff_files",
     "files",
     "waste",
     "inspect",

@@ -273,6 +273,7 @@ def _audit_rows() -> list[dict[str, Any]]:
             "logical_size": stored,
             "stored_size": stored,
             "shared_size": 0,
+            "unique_size": stored,
         }
         for name, stored in (("a", 10), ("b", 3000), ("c", 200))
     ]

@@ -125,6 +125,7 @@ def test_audit_plot() -> None:
                 "logical_size": 10,
                 "stored_size": 2048,
                 "shared_size": 1024,
+                "unique_size": 1024,
             },
             {
                 "repository": "r/b",
@@ -133,6 +134,7 @@ def test_audit_plot() -> None:
                 "logical_size": 5,
                 "stored_size": 4096,
                 "shared_size": 1024,
+                "unique_size": 3072,
             },
         ],
         listing.AUDIT,
