@@ -16,14 +16,15 @@ import datetime as dt
 import fnmatch
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from .._client import Client, get_client
-from .._model.errors import NotFound, Unsupported
+from .._model.errors import AuthenticationError, NotFound, PermissionDenied, Unsupported
+from .._model.hosts import DOCKER_HUB
 from .._model.manifest import (
     Descriptor,
     ImageConfig,
@@ -34,6 +35,7 @@ from .._model.manifest import (
 )
 from .._model.platform import platform_matches, preferred_platform
 from .._model.reference import Reference, parse_repository
+from .._registry.api import RegistryClient
 from .._registry.session import MAX_CONFIG_SIZE
 from .._stores.archive import ArchiveReader
 from .._stores.base import Store
@@ -41,6 +43,16 @@ from .._stores.layout import LayoutStore
 from .._stores.open import Location, open_store, parse_location
 from .._stores.registry import RegistryStore
 from .progress import ProgressArg, bar
+from .pushed import (
+    check_pulls,
+    gcr_tags,
+    ghcr_catalog,
+    ghcr_pushed,
+    hub_catalog,
+    hub_tags,
+    is_gcr,
+    trusted_time,
+)
 
 __all__ = [
     "ImageRecord",
@@ -73,6 +85,17 @@ class ImageRecord:
     config_digest: str | None
     artifact_type: str | None = None
     attestation: bool = False
+    pushed: dt.datetime | None = None  # when the registry says the tag was last pushed
+
+    @property
+    def date(self) -> dt.datetime | None:
+        """The time listings order and age rules filter by: ``pushed``, else ``created``."""
+        return self.pushed or self.created
+
+    @property
+    def date_source(self) -> str | None:
+        """``"pushed"``, ``"created"`` or None: where ``date`` came from."""
+        return "pushed" if self.pushed else "created" if self.created else None
 
 
 @dataclass(frozen=True)
@@ -213,17 +236,46 @@ def catalog_records(
 ) -> list[dict[str, Any]]:
     """Every repository of ``registry`` (all pages): ``registry, repository`` rows.
 
+    ``registry`` is a host, or ``docker.io/NAMESPACE`` / ``ghcr.io/OWNER``,
+    listed through Docker Hub's and GitHub's APIs (neither has ``_catalog``).
     ``pattern`` filters names: a compiled ``re.Pattern`` or a string starting
     with ``^`` is a regular expression (``re.search``); any other string is a
     shell glob matched against the whole name, where ``*`` also crosses ``/``.
     """
-    reg = get_client(client).registry(registry)
+    c = get_client(client)
+    host, names = _catalog(c, registry)
     match = _matcher(pattern)
     return [
-        {"registry": reg.host, "repository": name}
-        for name in reg.catalog()
+        {"registry": host, "repository": name}
+        for name in names
         if match is None or match.search(name)
     ]
+
+
+def _catalog(client: Client, registry: str) -> tuple[str, list[str]]:
+    """The host and repository names of ``registry`` (``host`` or ``host/NAMESPACE``)."""
+    host, _, namespace = registry.strip("/").partition("/")
+    reg = client.registry(host)
+    if reg.host == DOCKER_HUB and namespace:
+        return reg.host, hub_catalog(client.http, namespace)
+    if reg.host == "ghcr.io" and namespace:
+        return reg.host, ghcr_catalog(client, namespace)
+    if reg.host in (DOCKER_HUB, "ghcr.io"):
+        raise Unsupported(
+            f"{reg.host} has no catalog of all its repositories; name a namespace, e.g. "
+            f"rk.catalog('{reg.host}/NAMESPACE')"
+        )
+    try:
+        names = list(reg.catalog())
+    except (NotFound, AuthenticationError, PermissionDenied, Unsupported) as exc:
+        raise Unsupported(
+            f"{reg.host} does not list its repositories (/v2/_catalog answered "
+            f"{exc.status or type(exc).__name__}): it has no catalog or keeps it for "
+            "administrators (Harbor). Name the repositories instead, e.g. "
+            f"rk.tags('{reg.host}/NAME'), or log in as an administrator"
+        ) from None
+    prefix = f"{namespace}/" if namespace else ""
+    return reg.host, [n for n in names if n.startswith(prefix)]
 
 
 def audit_targets(
@@ -231,8 +283,8 @@ def audit_targets(
 ) -> list[str]:
     """``host/name`` of each repository to audit: a bare host expands to its catalog."""
     if isinstance(target, str) and "/" not in target:
-        reg = get_client(client).registry(target)
-        return [f"{reg.host}/{name}" for name in reg.catalog()]
+        host, names = _catalog(get_client(client), target)
+        return [f"{host}/{name}" for name in names]
     items = [target] if isinstance(target, str) else list(target)
     return [
         f"{r.registry}/{r.repository}"
@@ -268,6 +320,7 @@ def tag_records(
     tags: Iterable[str] | None = None,
     platform: str | Platform | None = None,
     include_attestations: bool = False,
+    manifests: bool = False,
     progress: ProgressArg = None,
     client: Client | None = None,
 ) -> list[ImageRecord]:
@@ -278,14 +331,23 @@ def tag_records(
     repository this cache has listed before is resolved with HEADs, so
     unchanged tags cost nothing more; a first listing GETs each tag's
     manifest directly, because a HEAD could not save anything yet.
+    ``pushed`` comes from the vendor's API where it has one (``pushed.py``).
+    On Docker Hub a manifest GET is a pull, so unless ``manifests`` asks for
+    what only manifests hold (layers, config ``created``), the records come
+    from Hub's tags API and no manifest is read; with ``manifests`` the call
+    refuses first (``RateLimited``) when the tags need more pulls than remain.
     ``progress``: None shows a bar for more than a few tags, True always, False never.
     """
     client = get_client(client)
     ref = repository if isinstance(repository, Reference) else parse_repository(repository)
     registry = client.registry(ref)
     repo = ref.repository
-    names = list(tags) if tags is not None else registry.tags(repo)
     want = Platform.parse(platform) if platform else None
+    if registry.host == DOCKER_HUB and not manifests:
+        return _hub_records(client, repo, tags, want, include_attestations)
+    names, pushed = _names_and_pushed(client, registry, repo, tags)
+    if registry.host == DOCKER_HUB:
+        check_pulls(client, repo, len(names))
     seen_key = f"listed:{registry.host}/{repo}"
     warm = client.cache.has_marker(seen_key)
     once = _Once()
@@ -316,7 +378,8 @@ def tag_records(
                 for m in manifests.values()
                 if isinstance(m, Manifest) and m.is_image
             }
-            return _records_for(repo, tag, top, manifests, configs, want, include_attestations)
+            found = _records_for(repo, tag, top, manifests, configs, want, include_attestations)
+            return [replace(r, pushed=pushed.get(tag)) for r in found]
         except NotFound:
             return []  # the tag went away while we listed
         finally:
@@ -325,6 +388,64 @@ def tag_records(
     records = [record for batch in client.map(resolve, names) for record in batch]
     client.cache.set_marker(seen_key)
     return records
+
+
+def _names_and_pushed(
+    client: Client, registry: RegistryClient, repo: str, tags: Iterable[str] | None
+) -> tuple[list[str], dict[str, dt.datetime]]:
+    """The tags to list and the push time of those the vendor's API dates."""
+    pushed: dict[str, dt.datetime] = {}
+    if is_gcr(registry.host):
+        names, pushed = gcr_tags(registry, repo)  # the tags list itself carries the times
+        return (list(tags) if tags is not None else names), pushed
+    if registry.host == "ghcr.io":
+        try:
+            pushed = ghcr_pushed(client, repo)
+        except (NotFound, PermissionDenied):
+            pushed = {}  # a token without read:packages: the listing goes on undated
+    return (list(tags) if tags is not None else registry.tags(repo)), pushed
+
+
+def _hub_records(
+    client: Client,
+    repo: str,
+    tags: Iterable[str] | None,
+    want: Platform | None,
+    include_attestations: bool,
+) -> list[ImageRecord]:
+    """Records from Docker Hub's tags API: digests, per-platform sizes, push times; no pull."""
+    wanted = set(tags) if tags is not None else None
+    out = []
+    for t in hub_tags(client.http, repo):
+        tag = str(t["name"])
+        if wanted is not None and tag not in wanted:
+            continue
+        pushed = trusted_time(t.get("tag_last_pushed") or t.get("last_updated"))
+        for image in (i for i in t.get("images") or [] if isinstance(i, dict)):
+            parts = (image.get("os"), image.get("architecture"), image.get("variant"))
+            platform = "/".join(str(p) for p in parts if p) or "unknown/unknown"
+            attestation = platform == "unknown/unknown"
+            if attestation and not include_attestations:
+                continue
+            if not attestation and not platform_matches(want, Platform.parse(platform)):
+                continue
+            image_digest = str(image.get("digest") or "")
+            record = ImageRecord(
+                repository=repo,
+                tag=tag,
+                digest=str(t.get("digest") or image_digest),
+                media_type=str(t.get("media_type") or ""),
+                platform=platform,
+                image_digest=image_digest,
+                created=None,  # only the config holds it, and reading it costs a pull
+                size=int(image.get("size") or 0),
+                layers=(),
+                config_digest=None,
+                attestation=attestation,
+                pushed=pushed or trusted_time(image.get("last_pushed")),
+            )
+            out.append(record)
+    return out
 
 
 def _records_for(
@@ -341,7 +462,7 @@ def _records_for(
         platform = config.platform if config else None
         if not platform_matches(want, platform):
             return []
-        return [_record(repository, tag, top, top, config, platform)]
+        return [_record(repository, tag, top, top, config, platform, top.annotations)]
     out = []
     for entry in top.manifests:
         if entry.is_attestation and not include_attestations:
@@ -352,7 +473,9 @@ def _records_for(
         platform = entry.platform
         if not platform_matches(want, platform):
             continue
-        record = _record(repository, tag, top, child, configs.get(child.config.digest), platform)
+        config = configs.get(child.config.digest)
+        stamped = {**top.annotations, **entry.annotations}  # the entry's own stamp wins
+        record = _record(repository, tag, top, child, config, platform, stamped)
         out.append(record if not entry.is_attestation else _as_attestation(record))
     return out
 
@@ -364,7 +487,11 @@ def _record(
     manifest: Manifest,
     config: ImageConfig | None,
     platform: Platform | None,
+    annotations: Mapping[str, str],
 ) -> ImageRecord:
+    # A build tool's index annotation is a better build time than a config
+    # that reproducible builders stamp with a fixed fake date.
+    stamped = trusted_time(annotations.get("org.opencontainers.image.created"))
     return ImageRecord(
         repository=repository,
         tag=tag,
@@ -372,7 +499,7 @@ def _record(
         media_type=top.media_type,
         platform=str(platform) if platform and manifest.is_image else None,
         image_digest=manifest.digest,
-        created=config.created if config else None,
+        created=stamped or (trusted_time(config.created) if config else None),
         size=manifest.size,
         layers=manifest.layers,
         config_digest=manifest.config.digest,

@@ -1,0 +1,232 @@
+"""When each tag was pushed, from the vendors' APIs, and Docker Hub listings without pulls.
+
+The registry API has no push time, and an image config's ``created`` is often
+a fake fixed value. These vendors say when a tag was pushed:
+
+* GCR and Artifact Registry: the ordinary ``tags/list`` reply carries a
+  ``manifest`` map, ``{digest: {"tag": [...], "timeUploadedMs": ...}}``,
+  strings on GCR and int64 on AR (go-containerregistry
+  ``pkg/v1/google/list.go``), so it costs no extra request.
+* Docker Hub: ``GET hub.docker.com/v2/namespaces/{ns}/repositories/{repo}/tags``
+  gives per tag ``digest``, ``media_type``, ``tag_last_pushed`` and per
+  platform ``images[]`` with ``digest``, ``size`` and ``last_pushed``. A
+  manifest GET counts as a pull on Docker Hub; this API does not, so a
+  listing built from it spends nothing of the quota.
+* GHCR: the GitHub packages API lists versions (one per digest) with
+  ``updated_at`` and ``metadata.container.tags``; it needs a token.
+
+Registries with none of these give no push time (``pushed`` stays None).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from .._client import Client
+from .._model.errors import NotFound, PermissionDenied, RateLimited, Unsupported
+from .._model.hosts import DOCKER_HUB
+from .._model.manifest import json_object, parse_time
+from .._model.reference import tag_problem, valid_names
+from .._registry.api import RegistryClient
+from .._transport.errors import raise_for_response
+from .vendors import GITHUB_API, HUB_API, github_headers, rate_limit, send_outside
+
+__all__ = [
+    "SENTINEL_TIMES",
+    "check_pulls",
+    "gcr_tags",
+    "ghcr_catalog",
+    "ghcr_pushed",
+    "hub_catalog",
+    "hub_tags",
+    "is_gcr",
+    "trusted_time",
+]
+
+# Fixed "created" values reproducible builders stamp: ko/Jib/rules_docker,
+# Nix dockerTools (+1 s), Cloud Native Buildpacks, rules_oci/nix2container.
+SENTINEL_TIMES = frozenset(
+    dt.datetime.fromisoformat(t)
+    for t in (
+        "1970-01-01T00:00:00+00:00",
+        "1970-01-01T00:00:01+00:00",
+        "1980-01-01T00:00:01+00:00",
+        "0001-01-01T00:00:00+00:00",
+    )
+)
+MAX_WEB_PAGES = 100  # 100 pages of 100: more tags than any listing should pull in
+_PAGE_SIZE = 100
+
+
+def trusted_time(value: object) -> dt.datetime | None:
+    """An RFC 3339 time or datetime, None when missing or one of the fake fixed values."""
+    when = value if isinstance(value, dt.datetime) else parse_time(value)
+    if when is None:
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return None if when in SENTINEL_TIMES else when
+
+
+def _millis(value: object) -> dt.datetime | None:
+    """``timeUploadedMs``: a decimal string (GCR) or an int64 (AR); 0 means unknown."""
+    try:
+        ms = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC) if ms > 0 else None
+
+
+def is_gcr(host: str) -> bool:
+    """Google Container Registry or Artifact Registry (``REGION-docker.pkg.dev``)."""
+    return host == "gcr.io" or host.endswith((".gcr.io", "-docker.pkg.dev"))
+
+
+def gcr_tags(registry: RegistryClient, repository: str) -> tuple[list[str], dict[str, dt.datetime]]:
+    """The tags of a GCR/AR repository and each one's upload time, from one tags list."""
+    what = f"tag list of {registry.host}/{repository}"
+    url = registry._object_url(repository, "tags", "list")  # the one paginated reader
+    names: list[str] = []
+    pushed: dict[str, dt.datetime] = {}
+    for page in registry._pages(url, 1000, what):
+        names += valid_names(
+            [t for t in page.get("tags") or [] if isinstance(t, str)], tag_problem, what
+        )
+        manifests = page.get("manifest")
+        for info in manifests.values() if isinstance(manifests, dict) else ():
+            when = _millis(info.get("timeUploadedMs")) if isinstance(info, dict) else None
+            for tag in info.get("tag") or [] if when else ():
+                if isinstance(tag, str):
+                    pushed[tag] = when  # type: ignore[assignment]
+    return names, pushed
+
+
+# -- the web APIs' paginated lists ---------------------------------------------------
+
+
+def _web_pages(
+    http: httpx.Client, url: str, what: str, headers: Mapping[str, str] | None = None
+) -> Iterator[Any]:
+    """Hub's ``{"next", "results"}`` pages or GitHub's list pages, bounded, on one host."""
+    host = httpx.URL(url).host
+    next_url: str | None = url
+    params: dict[str, str] | None = {"page_size": str(_PAGE_SIZE), "per_page": str(_PAGE_SIZE)}
+    for _ in range(MAX_WEB_PAGES):
+        if next_url is None:
+            return
+        response = send_outside(http, "GET", next_url, params=params, headers=dict(headers or {}))
+        if response.status_code == 404:
+            raise NotFound(f"{what}: {host} has no such repository or namespace")
+        if response.status_code in (401, 403):
+            raise PermissionDenied(
+                f"{host} refused {what} (HTTP {response.status_code}); it is private or "
+                "needs a token: log in with rk.login(...)",
+                status=response.status_code,
+            )
+        raise_for_response(response, what, host=host)
+        if host == httpx.URL(HUB_API).host:
+            body = json_object(response.content, what)
+            yield from body.get("results") or []
+            link = body.get("next")
+        else:
+            page = response.json()
+            yield from page if isinstance(page, list) else []
+            link = response.links.get("next", {}).get("url")
+        next_url, params = (str(link) if link else None), None
+        if next_url is not None and httpx.URL(next_url).host != host:
+            raise Unsupported(f"{what}: the next page leaves {host}; stopping there")
+    raise Unsupported(f"{what} has more than {MAX_WEB_PAGES} pages; stopping there")
+
+
+# -- Docker Hub ----------------------------------------------------------------------
+
+
+def _hub_repo(repository: str) -> tuple[str, str]:
+    namespace, _, name = repository.partition("/")
+    return (namespace, name) if name else ("library", namespace)
+
+
+def hub_tags(http: httpx.Client, repository: str) -> list[dict[str, Any]]:
+    """Docker Hub's tag objects for ``namespace/repo`` (its web API: no pull is counted)."""
+    ns, name = _hub_repo(repository)
+    url = f"{HUB_API}/v2/namespaces/{quote(ns)}/repositories/{quote(name, safe='')}/tags"
+    what = f"the tags of docker.io/{ns}/{name} from Hub's API"
+    return [t for t in _web_pages(http, url, what) if isinstance(t, dict) and t.get("name")]
+
+
+def hub_catalog(http: httpx.Client, namespace: str) -> list[str]:
+    """``namespace/name`` of every repository of a Docker Hub namespace."""
+    url = f"{HUB_API}/v2/namespaces/{quote(namespace)}/repositories"
+    what = f"the repositories of docker.io/{namespace}"
+    return [
+        f"{namespace}/{r['name']}"
+        for r in _web_pages(http, url, what)
+        if isinstance(r, dict) and isinstance(r.get("name"), str)
+    ]
+
+
+def check_pulls(client: Client, repository: str, pulls: int) -> None:
+    """Refuse, before any pull, work that needs more Docker Hub pulls than remain."""
+    limit = rate_limit(f"{DOCKER_HUB}/{repository}:latest", client=client)
+    if limit.remaining is not None and pulls > limit.remaining:
+        raise RateLimited(
+            f"this needs about {pulls} manifest pulls of docker.io/{repository}, but Docker "
+            f"Hub allows {limit.remaining} more of {limit.limit} now (counted against "
+            f"{limit.source or 'this client'}); list without manifests, log in for a larger "
+            "allowance, or wait for the window to pass"
+        )
+
+
+# -- GHCR ----------------------------------------------------------------------------
+
+
+def _github_token(client: Client) -> str | None:
+    login = client.login_for("ghcr.io")
+    return login.secret if login else None
+
+
+def _github_list(client: Client, path: str, what: str) -> Iterator[Any]:
+    """A GitHub list under ``/users/...`` or, when that is not found, ``/orgs/...``."""
+    token = _github_token(client)
+    if token is None:
+        raise PermissionDenied(
+            f"{what} needs GitHub's packages API, which needs a token with read:packages: "
+            "rk.login('ghcr.io', user, token)"
+        )
+    headers = github_headers(token)
+    try:
+        yield from _web_pages(client.http, f"{GITHUB_API}/users/{path}", what, headers)
+    except NotFound:
+        yield from _web_pages(client.http, f"{GITHUB_API}/orgs/{path}", what, headers)
+
+
+def ghcr_catalog(client: Client, owner: str) -> list[str]:
+    """``owner/name`` of every container package of a GitHub user or organisation."""
+    what = f"the container packages of ghcr.io/{owner}"
+    path = f"{quote(owner)}/packages?package_type=container"
+    return [
+        f"{owner}/{p['name']}"
+        for p in _github_list(client, path, what)
+        if isinstance(p, dict) and isinstance(p.get("name"), str)
+    ]
+
+
+def ghcr_pushed(client: Client, repository: str) -> dict[str, dt.datetime]:
+    """Each tag's push time on GHCR (its version's ``updated_at``); empty without a token."""
+    owner, _, package = repository.partition("/")
+    if _github_token(client) is None or not package:
+        return {}
+    path = f"{quote(owner)}/packages/container/{quote(package, safe='')}/versions"
+    pushed: dict[str, dt.datetime] = {}
+    for version in _github_list(client, path, f"the versions of ghcr.io/{repository}"):
+        if not isinstance(version, dict):
+            continue
+        when = trusted_time(version.get("updated_at") or version.get("created_at"))
+        container = (version.get("metadata") or {}).get("container") or {}
+        for tag in container.get("tags") or [] if when else ():
+            pushed[str(tag)] = when  # type: ignore[assignment]
+    return pushed
