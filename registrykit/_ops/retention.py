@@ -87,7 +87,9 @@ def plan_retention(
     cutoff = (
         parse_age(older_than, now or dt.datetime.now(dt.UTC)) if older_than is not None else None
     )
-    images, by_subject = _images(tag_records(ref, include_attestations=True, client=c))
+    # manifests=True: freed_bytes needs each image's blobs (on Docker Hub, pulls).
+    listed = tag_records(ref, include_attestations=True, manifests=True, client=c)
+    images, by_subject = _images(listed)
     referrers = dict(by_subject)
     protected = set(match_tags([t for i in images for t in i.size], keep)) if keep else set()
     by_best = {image.tags[0]: image for image in images}

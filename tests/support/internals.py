@@ -30,6 +30,7 @@ from registrykit._ops import (
     listing,
     login,
     progress,
+    pushed,
     retention,
     runtime,
     sync,
