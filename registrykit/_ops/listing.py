@@ -347,7 +347,7 @@ def tag_records(
         return _hub_records(client, repo, tags, want, include_attestations)
     names, pushed = _names_and_pushed(client, registry, repo, tags)
     if registry.host == DOCKER_HUB:
-        check_pulls(client, repo, len(names))
+        check_pulls(client, repo, names)
     seen_key = f"listed:{registry.host}/{repo}"
     warm = client.cache.has_marker(seen_key)
     once = _Once()

@@ -60,7 +60,7 @@ SENTINEL_TIMES = frozenset(
     )
 )
 MAX_WEB_PAGES = 100  # 100 pages of 100: more tags than any listing should pull in
-_PAGE_SIZE = 100
+_PAGE_SIZE = "100"
 
 
 def trusted_time(value: object) -> dt.datetime | None:
@@ -109,16 +109,23 @@ def gcr_tags(registry: RegistryClient, repository: str) -> tuple[list[str], dict
 
 
 def _web_pages(
-    http: httpx.Client, url: str, what: str, headers: Mapping[str, str] | None = None
+    http: httpx.Client,
+    url: str,
+    what: str,
+    params: dict[str, str],
+    headers: Mapping[str, str] | None = None,
 ) -> Iterator[Any]:
-    """Hub's ``{"next", "results"}`` pages or GitHub's list pages, bounded, on one host."""
+    """Hub's ``{"next", "results"}`` pages or GitHub's list pages, bounded, on one host.
+
+    ``params`` go with the first request; the next pages' links carry their own.
+    """
     host = httpx.URL(url).host
     next_url: str | None = url
-    params: dict[str, str] | None = {"page_size": str(_PAGE_SIZE), "per_page": str(_PAGE_SIZE)}
+    first: dict[str, str] | None = params
     for _ in range(MAX_WEB_PAGES):
         if next_url is None:
             return
-        response = send_outside(http, "GET", next_url, params=params, headers=dict(headers or {}))
+        response = send_outside(http, "GET", next_url, params=first, headers=dict(headers or {}))
         if response.status_code == 404:
             raise NotFound(f"{what}: {host} has no such repository or namespace")
         if response.status_code in (401, 403):
@@ -136,7 +143,7 @@ def _web_pages(
             page = response.json()
             yield from page if isinstance(page, list) else []
             link = response.links.get("next", {}).get("url")
-        next_url, params = (str(link) if link else None), None
+        next_url, first = (str(link) if link else None), None
         if next_url is not None and httpx.URL(next_url).host != host:
             raise Unsupported(f"{what}: the next page leaves {host}; stopping there")
     raise Unsupported(f"{what} has more than {MAX_WEB_PAGES} pages; stopping there")
@@ -155,7 +162,8 @@ def hub_tags(http: httpx.Client, repository: str) -> list[dict[str, Any]]:
     ns, name = _hub_repo(repository)
     url = f"{HUB_API}/v2/namespaces/{quote(ns)}/repositories/{quote(name, safe='')}/tags"
     what = f"the tags of docker.io/{ns}/{name} from Hub's API"
-    return [t for t in _web_pages(http, url, what) if isinstance(t, dict) and t.get("name")]
+    pages = _web_pages(http, url, what, {"page_size": _PAGE_SIZE})
+    return [t for t in pages if isinstance(t, dict) and t.get("name")]
 
 
 def hub_catalog(http: httpx.Client, namespace: str) -> list[str]:
@@ -164,14 +172,21 @@ def hub_catalog(http: httpx.Client, namespace: str) -> list[str]:
     what = f"the repositories of docker.io/{namespace}"
     return [
         f"{namespace}/{r['name']}"
-        for r in _web_pages(http, url, what)
+        for r in _web_pages(http, url, what, {"page_size": _PAGE_SIZE})
         if isinstance(r, dict) and isinstance(r.get("name"), str)
     ]
 
 
-def check_pulls(client: Client, repository: str, pulls: int) -> None:
-    """Refuse, before any pull, work that needs more Docker Hub pulls than remain."""
-    limit = rate_limit(f"{DOCKER_HUB}/{repository}:latest", client=client)
+def check_pulls(client: Client, repository: str, tags: list[str]) -> None:
+    """Refuse, before any pull, work that needs more Docker Hub pulls than remain.
+
+    One GET per tag is counted: the fewest pulls a first listing of ``tags`` makes.
+    """
+    pulls = len(tags)
+    if not pulls:
+        return
+    # The HEAD that reads the allowance costs no pull; a tag that exists answers it.
+    limit = rate_limit(f"{DOCKER_HUB}/{repository}:{tags[0]}", client=client)
     if limit.remaining is not None and pulls > limit.remaining:
         raise RateLimited(
             f"this needs about {pulls} manifest pulls of docker.io/{repository}, but Docker "
@@ -189,7 +204,9 @@ def _github_token(client: Client) -> str | None:
     return login.secret if login else None
 
 
-def _github_list(client: Client, path: str, what: str) -> Iterator[Any]:
+def _github_list(
+    client: Client, path: str, what: str, params: Mapping[str, str] | None = None
+) -> Iterator[Any]:
     """A GitHub list under ``/users/...`` or, when that is not found, ``/orgs/...``."""
     token = _github_token(client)
     if token is None:
@@ -198,19 +215,20 @@ def _github_list(client: Client, path: str, what: str) -> Iterator[Any]:
             "rk.login('ghcr.io', user, token)"
         )
     headers = github_headers(token)
+    query = {**(params or {}), "per_page": _PAGE_SIZE}
     try:
-        yield from _web_pages(client.http, f"{GITHUB_API}/users/{path}", what, headers)
+        yield from _web_pages(client.http, f"{GITHUB_API}/users/{path}", what, query, headers)
     except NotFound:
-        yield from _web_pages(client.http, f"{GITHUB_API}/orgs/{path}", what, headers)
+        yield from _web_pages(client.http, f"{GITHUB_API}/orgs/{path}", what, query, headers)
 
 
 def ghcr_catalog(client: Client, owner: str) -> list[str]:
     """``owner/name`` of every container package of a GitHub user or organisation."""
     what = f"the container packages of ghcr.io/{owner}"
-    path = f"{quote(owner)}/packages?package_type=container"
+    packages = _github_list(client, f"{quote(owner)}/packages", what, {"package_type": "container"})
     return [
         f"{owner}/{p['name']}"
-        for p in _github_list(client, path, what)
+        for p in packages
         if isinstance(p, dict) and isinstance(p.get("name"), str)
     ]
 
