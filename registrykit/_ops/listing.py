@@ -13,17 +13,15 @@ or a registry reference (``open_image``), so ``inspect``, ``history``,
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
-import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from .._client import Client, get_client
-from .._model.errors import AuthenticationError, NotFound, PermissionDenied, Unsupported
+from .._model.errors import NotFound, PermissionDenied, Unsupported
 from .._model.hosts import DOCKER_HUB
 from .._model.manifest import (
     Descriptor,
@@ -43,12 +41,10 @@ from .._stores.layout import LayoutStore
 from .._stores.open import Location, open_store, parse_location
 from .._stores.registry import RegistryStore
 from .progress import ProgressArg, bar
-from .pushed import (
+from .webapis import (
     check_pulls,
     gcr_tags,
-    ghcr_catalog,
     ghcr_pushed,
-    hub_catalog,
     hub_tags,
     is_gcr,
     trusted_time,
@@ -58,8 +54,6 @@ __all__ = [
     "ImageRecord",
     "ImageSource",
     "ResolvedImage",
-    "audit_targets",
-    "catalog_records",
     "open_image",
     "resolve_image",
     "resolve_source",
@@ -218,80 +212,6 @@ def resolve_image(
 # -- what to list -----------------------------------------------------------------
 
 
-def _matcher(pattern: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
-    if pattern is None:
-        return None
-    if isinstance(pattern, re.Pattern):
-        return pattern
-    if pattern.startswith("^"):
-        return re.compile(pattern)
-    return re.compile(fnmatch.translate(pattern))
-
-
-def catalog_records(
-    registry: str,
-    pattern: str | re.Pattern[str] | None = None,
-    *,
-    client: Client | None = None,
-) -> list[dict[str, Any]]:
-    """Every repository of ``registry`` (all pages): ``registry, repository`` rows.
-
-    ``registry`` is a host, or ``docker.io/NAMESPACE`` / ``ghcr.io/OWNER``,
-    listed through Docker Hub's and GitHub's APIs (neither has ``_catalog``).
-    ``pattern`` filters names: a compiled ``re.Pattern`` or a string starting
-    with ``^`` is a regular expression (``re.search``); any other string is a
-    shell glob matched against the whole name, where ``*`` also crosses ``/``.
-    """
-    c = get_client(client)
-    host, names = _catalog(c, registry)
-    match = _matcher(pattern)
-    return [
-        {"registry": host, "repository": name}
-        for name in names
-        if match is None or match.search(name)
-    ]
-
-
-def _catalog(client: Client, registry: str) -> tuple[str, list[str]]:
-    """The host and repository names of ``registry`` (``host`` or ``host/NAMESPACE``)."""
-    host, _, namespace = registry.strip("/").partition("/")
-    reg = client.registry(host)
-    if reg.host == DOCKER_HUB and namespace:
-        return reg.host, hub_catalog(client.http, namespace)
-    if reg.host == "ghcr.io" and namespace:
-        return reg.host, ghcr_catalog(client, namespace)
-    if reg.host in (DOCKER_HUB, "ghcr.io"):
-        raise Unsupported(
-            f"{reg.host} has no catalog of all its repositories; name a namespace, e.g. "
-            f"rk.catalog('{reg.host}/NAMESPACE')"
-        )
-    try:
-        names = list(reg.catalog())
-    except (NotFound, AuthenticationError, PermissionDenied, Unsupported) as exc:
-        raise Unsupported(
-            f"{reg.host} does not list its repositories (/v2/_catalog answered "
-            f"{exc.status or type(exc).__name__}): it has no catalog or keeps it for "
-            "administrators (Harbor). Name the repositories instead, e.g. "
-            f"rk.tags('{reg.host}/NAME'), or log in as an administrator"
-        ) from None
-    prefix = f"{namespace}/" if namespace else ""
-    return reg.host, [n for n in names if n.startswith(prefix)]
-
-
-def audit_targets(
-    target: str | Sequence[str | Reference], *, client: Client | None = None
-) -> list[str]:
-    """``host/name`` of each repository to audit: a bare host expands to its catalog."""
-    if isinstance(target, str) and "/" not in target:
-        host, names = _catalog(get_client(client), target)
-        return [f"{host}/{name}" for name in names]
-    items = [target] if isinstance(target, str) else list(target)
-    return [
-        f"{r.registry}/{r.repository}"
-        for r in (i if isinstance(i, Reference) else parse_repository(i) for i in items)
-    ]
-
-
 class _Once:
     """Fetch each key once, however many threads ask for it at the same time."""
 
@@ -331,7 +251,7 @@ def tag_records(
     repository this cache has listed before is resolved with HEADs, so
     unchanged tags cost nothing more; a first listing GETs each tag's
     manifest directly, because a HEAD could not save anything yet.
-    ``pushed`` comes from the vendor's API where it has one (``pushed.py``).
+    ``pushed`` comes from the vendor's API where it has one (``webapis.py``).
     On Docker Hub a manifest GET is a pull, so unless ``manifests`` asks for
     what only manifests hold (layers, config ``created``), the records come
     from Hub's tags API and no manifest is read; with ``manifests`` the call

@@ -27,15 +27,10 @@ from .._model.manifest import Platform
 from .._model.reference import Reference, parse_repository
 from .._ops import analysis
 from .._ops.filesystem import image_files, summarize_waste
-from .._ops.listing import (
-    ImageRecord,
-    audit_targets,
-    catalog_records,
-    resolve_image,
-    tag_records,
-)
+from .._ops.listing import ImageRecord, resolve_image, tag_records
 from .._ops.login import credential_records
 from .._ops.vendors import search_records
+from .._ops.webapis import audit_targets, catalog_records
 from ._dtypes import Kind, typed_frame
 
 PlatformArg = str | Platform | None

@@ -30,12 +30,12 @@ from registrykit._ops import (
     listing,
     login,
     progress,
-    pushed,
     retention,
     runtime,
     sync,
     transfer,
     vendors,
+    webapis,
 )
 from registrykit._registry import api, cache
 from registrykit._stores import archive, base, layout

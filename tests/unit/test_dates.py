@@ -16,7 +16,7 @@ import httpx
 import pandas as pd
 import pytest
 from support.fakeregistry import FakeRegistry, sample_image
-from support.internals import pushed, retention
+from support.internals import retention, webapis
 
 import registrykit as rk
 from registrykit.lab.build import build_index
@@ -52,11 +52,11 @@ def client(fake: FakeRegistry) -> Iterator[rk.Client]:
 
 @pytest.mark.parametrize("value", [*SENTINELS.values(), None, "", "not a time"])
 def test_fake_fixed_dates_and_missing_are_unknown(value: str | None) -> None:
-    assert pushed.trusted_time(value) is None
+    assert webapis.trusted_time(value) is None
 
 
 def test_real_dates_are_kept() -> None:
-    when = pushed.trusted_time("2024-01-10T08:00:00.123456789Z")
+    when = webapis.trusted_time("2024-01-10T08:00:00.123456789Z")
     assert when == dt.datetime(2024, 1, 10, 8, 0, 0, 123456, tzinfo=dt.UTC)
 
 

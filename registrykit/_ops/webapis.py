@@ -1,4 +1,4 @@
-"""When each tag was pushed, from the vendors' APIs, and Docker Hub listings without pulls.
+"""Listings through the vendors' web APIs: push times, catalogs, Docker Hub without pulls.
 
 The registry API has no push time, and an image config's ``created`` is often
 a fake fixed value. These vendors say when a tag was pushed:
@@ -16,28 +16,43 @@ a fake fixed value. These vendors say when a tag was pushed:
   ``updated_at`` and ``metadata.container.tags``; it needs a token.
 
 Registries with none of these give no push time (``pushed`` stays None).
+
+``_catalog`` does not exist on Docker Hub or GHCR and is admin-only on
+Harbor: ``docker.io/NAMESPACE`` lists through Hub's
+``/v2/namespaces/{ns}/repositories`` and ``ghcr.io/OWNER`` through GitHub's
+packages API; any other registry that refuses it raises ``Unsupported``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+import fnmatch
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from .._client import Client
-from .._model.errors import NotFound, PermissionDenied, RateLimited, Unsupported
+from .._client import Client, get_client
+from .._model.errors import (
+    AuthenticationError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unsupported,
+)
 from .._model.hosts import DOCKER_HUB
 from .._model.manifest import json_object, parse_time
-from .._model.reference import tag_problem, valid_names
+from .._model.reference import Reference, parse_repository, tag_problem, valid_names
 from .._registry.api import RegistryClient
 from .._transport.errors import raise_for_response
 from .vendors import GITHUB_API, HUB_API, github_headers, rate_limit, send_outside
 
 __all__ = [
     "SENTINEL_TIMES",
+    "audit_targets",
+    "catalog_records",
     "check_pulls",
     "gcr_tags",
     "ghcr_catalog",
@@ -248,3 +263,80 @@ def ghcr_pushed(client: Client, repository: str) -> dict[str, dt.datetime]:
         for tag in container.get("tags") or [] if when else ():
             pushed[str(tag)] = when  # type: ignore[assignment]
     return pushed
+
+
+# -- catalogs ------------------------------------------------------------------------
+
+
+def _matcher(pattern: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
+    if pattern is None:
+        return None
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    if pattern.startswith("^"):
+        return re.compile(pattern)
+    return re.compile(fnmatch.translate(pattern))
+
+
+def catalog_records(
+    registry: str,
+    pattern: str | re.Pattern[str] | None = None,
+    *,
+    client: Client | None = None,
+) -> list[dict[str, Any]]:
+    """Every repository of ``registry`` (all pages): ``registry, repository`` rows.
+
+    ``registry`` is a host, or ``docker.io/NAMESPACE`` / ``ghcr.io/OWNER``,
+    listed through Docker Hub's and GitHub's APIs (neither has ``_catalog``).
+    ``pattern`` filters names: a compiled ``re.Pattern`` or a string starting
+    with ``^`` is a regular expression (``re.search``); any other string is a
+    shell glob matched against the whole name, where ``*`` also crosses ``/``.
+    """
+    c = get_client(client)
+    host, names = _catalog(c, registry)
+    match = _matcher(pattern)
+    return [
+        {"registry": host, "repository": name}
+        for name in names
+        if match is None or match.search(name)
+    ]
+
+
+def _catalog(client: Client, registry: str) -> tuple[str, list[str]]:
+    """The host and repository names of ``registry`` (``host`` or ``host/NAMESPACE``)."""
+    host, _, namespace = registry.strip("/").partition("/")
+    reg = client.registry(host)
+    if reg.host == DOCKER_HUB and namespace:
+        return reg.host, hub_catalog(client.http, namespace)
+    if reg.host == "ghcr.io" and namespace:
+        return reg.host, ghcr_catalog(client, namespace)
+    if reg.host in (DOCKER_HUB, "ghcr.io"):
+        raise Unsupported(
+            f"{reg.host} has no catalog of all its repositories; name a namespace, e.g. "
+            f"rk.catalog('{reg.host}/NAMESPACE')"
+        )
+    try:
+        names = list(reg.catalog())
+    except (NotFound, AuthenticationError, PermissionDenied, Unsupported) as exc:
+        raise Unsupported(
+            f"{reg.host} does not list its repositories (/v2/_catalog answered "
+            f"{exc.status or type(exc).__name__}): it has no catalog or keeps it for "
+            "administrators (Harbor). Name the repositories instead, e.g. "
+            f"rk.tags('{reg.host}/NAME'), or log in as an administrator"
+        ) from None
+    prefix = f"{namespace}/" if namespace else ""
+    return reg.host, [n for n in names if n.startswith(prefix)]
+
+
+def audit_targets(
+    target: str | Sequence[str | Reference], *, client: Client | None = None
+) -> list[str]:
+    """``host/name`` of each repository to audit: a bare host expands to its catalog."""
+    if isinstance(target, str) and "/" not in target:
+        host, names = _catalog(get_client(client), target)
+        return [f"{host}/{name}" for name in names]
+    items = [target] if isinstance(target, str) else list(target)
+    return [
+        f"{r.registry}/{r.repository}"
+        for r in (i if isinstance(i, Reference) else parse_repository(i) for i in items)
+    ]
