@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from .._client import Client, get_client
-from .._model.errors import NotFound, PermissionDenied, Unsupported
+from .._model.errors import AuthenticationError, NotFound, PermissionDenied, Unsupported
 from .._model.hosts import DOCKER_HUB
 from .._model.manifest import (
     Descriptor,
@@ -42,11 +42,13 @@ from .._stores.open import Location, open_store, parse_location
 from .._stores.registry import RegistryStore
 from .progress import ProgressArg, bar
 from .webapis import (
+    QUAY,
     check_pulls,
     gcr_tags,
     ghcr_pushed,
     hub_tags,
     is_gcr,
+    quay_pushed,
     trusted_time,
 )
 
@@ -323,6 +325,11 @@ def _names_and_pushed(
             pushed = ghcr_pushed(client, repo)
         except (NotFound, PermissionDenied):
             pushed = {}  # a token without read:packages: the listing goes on undated
+    if registry.host == QUAY:
+        try:
+            pushed = quay_pushed(client.http, repo)
+        except (NotFound, PermissionDenied, AuthenticationError):
+            pushed = {}  # a private repository without an API token: undated
     return (list(tags) if tags is not None else registry.tags(repo)), pushed
 
 

@@ -12,6 +12,7 @@ a fake fixed value. These vendors say when a tag was pushed:
   platform ``images[]`` with ``digest``, ``size`` and ``last_pushed``. A
   manifest GET counts as a pull on Docker Hub; this API does not, so a
   listing built from it spends nothing of the quota.
+* Quay: the tag history API, ``start_ts`` of each active tag.
 * GHCR: the GitHub packages API lists versions (one per digest) with
   ``updated_at`` and ``metadata.container.tags``; it needs a token.
 
@@ -50,6 +51,7 @@ from .._transport.errors import raise_for_response
 from .vendors import GITHUB_API, HUB_API, github_headers, rate_limit, send_outside
 
 __all__ = [
+    "QUAY",
     "SENTINEL_TIMES",
     "audit_targets",
     "catalog_records",
@@ -60,6 +62,7 @@ __all__ = [
     "hub_catalog",
     "hub_tags",
     "is_gcr",
+    "quay_pushed",
     "trusted_time",
 ]
 
@@ -263,6 +266,35 @@ def ghcr_pushed(client: Client, repository: str) -> dict[str, dt.datetime]:
         for tag in container.get("tags") or [] if when else ():
             pushed[str(tag)] = when  # type: ignore[assignment]
     return pushed
+
+
+# -- Quay ----------------------------------------------------------------------------
+
+QUAY = "quay.io"
+
+
+def quay_pushed(http: httpx.Client, repository: str) -> dict[str, dt.datetime]:
+    """Each active tag's push time on Quay: the ``start_ts`` of its current lifetime.
+
+    ``GET /api/v1/repository/{ns}/{repo}/tag/?onlyActiveTags=true`` answers
+    ``{"tags": [{"name", "manifest_digest", "start_ts", ...}], "page",
+    "has_additional"}``; public repositories need no token.
+    """
+    url = f"https://{QUAY}/api/v1/repository/{quote(repository, safe='/')}/tag/"
+    what = f"the tag history of {QUAY}/{repository}"
+    pushed: dict[str, dt.datetime] = {}
+    for page in range(1, MAX_WEB_PAGES + 1):
+        params = {"onlyActiveTags": "true", "limit": _PAGE_SIZE, "page": str(page)}
+        response = send_outside(http, "GET", url, params=params)
+        raise_for_response(response, what, host=QUAY)
+        body = json_object(response.content, what)
+        for tag in body.get("tags") or []:
+            start = tag.get("start_ts") if isinstance(tag, dict) else None
+            if isinstance(start, int) and start > 0 and isinstance(tag.get("name"), str):
+                pushed[tag["name"]] = dt.datetime.fromtimestamp(start, dt.UTC)
+        if not body.get("has_additional"):
+            return pushed
+    raise Unsupported(f"{what} has more than {MAX_WEB_PAGES} pages; stopping there")
 
 
 # -- catalogs ------------------------------------------------------------------------

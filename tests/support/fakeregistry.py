@@ -3,7 +3,7 @@
 It serves ``/v2/``, ``tags/list`` (with extra fields a vendor adds, such as
 GCR's ``manifest`` map), manifests (GET and HEAD) and blobs, counts every
 request by ``(method, kind)``, and hands anything else to ``web`` (a vendor's
-web API on another host).
+web API, on another host or off ``/v2/``).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ class FakeRegistry:
             self.objects[item.digest] = (item.media_type, item.manifest.data)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host != self.host:
+        if request.url.host != self.host or not request.url.path.startswith("/v2/"):
+            # A vendor's web API: another host, or the registry's host off /v2/ (Quay).
             assert self.web is not None, f"unexpected host {request.url.host}"
             self.counts[(request.method, request.url.host)] += 1
             return self.web(request)

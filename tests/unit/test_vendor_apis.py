@@ -291,3 +291,48 @@ def test_no_catalog_is_a_clear_unsupported(status: int) -> None:
     with _client(fake) as c, pytest.raises(Unsupported, match="Name the repositories") as caught:
         rk.frames.catalog("harbor.example.com", client=c)
     assert "harbor.example.com/NAME" in str(caught.value)
+
+
+# -- Quay ------------------------------------------------------------------------------
+
+
+class QuayWeb:
+    """quay.io's tag history API, two pages.
+
+    Quay API ``GET /api/v1/repository/{repository}/tag/`` (docs.quay.io, "Red
+    Hat Quay API", listRepoTags): ``{"tags": [{"name", "reversion",
+    "start_ts", "manifest_digest", "is_manifest_list", "size",
+    "last_modified"}], "page", "has_additional"}``; ``start_ts`` is epoch seconds.
+    """
+
+    def __init__(self, images: dict[str, Image]) -> None:
+        self.images = images
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/api/v1/repository/acme/app/tag/":
+            return httpx.Response(404, json={"error_message": "Not Found"})
+        assert request.url.params["onlyActiveTags"] == "true"
+        page = int(request.url.params["page"])
+        tag = ["v1", "v2"][page - 1]
+        entry = {
+            "name": tag,
+            "reversion": False,
+            "start_ts": MS[tag] // 1000,
+            "manifest_digest": self.images[tag].digest,
+            "is_manifest_list": False,
+            "size": self.images[tag].size,
+            "last_modified": "Thu, 01 Feb 2024 10:00:00 -0000",
+        }
+        return httpx.Response(
+            200, json={"tags": [entry], "page": page, "has_additional": page == 1}
+        )
+
+
+def test_quay_push_times_from_tag_history() -> None:
+    images = {t: sample_image("1970-01-01T00:00:01Z", t.encode()) for t in ("v1", "v2")}
+    fake = FakeRegistry("quay.io", "acme/app", images, web=QuayWeb(images))
+    with _client(fake) as c:
+        df = rk.frames.tags("quay.io/acme/app", client=c)
+    assert df["tag"].tolist() == ["v2", "v1"]
+    assert df["pushed"].tolist() == [pd.Timestamp(T2), pd.Timestamp(T1)]
+    assert fake.counts[("GET", "quay.io")] == 2
