@@ -323,7 +323,8 @@ def tag_history_records(records: Sequence[ImageRecord]) -> list[dict[str, Any]]:
 
     ``tags`` holds all the image's tags in ``order_tags`` order and ``tag`` the
     first of them, so a change is credited to the image, not to whichever of
-    its tags sorts first. Images without a creation time come last. Pass
+    its tags sorts first. Rows go by ``date`` (pushed, else created); images
+    without one come last. Pass
     records of one platform (``tag_records(..., platform=)``) or all of them;
     with several platforms per tag, linux/amd64 (else the first) is used.
     """
@@ -332,9 +333,9 @@ def tag_history_records(records: Sequence[ImageRecord]) -> list[dict[str, Any]]:
         images.setdefault(r.digest, []).append(r)
     tags_of = {d: order_tags(r.tag or "" for r in rows) for d, rows in images.items()}
     digest_of = {tags[0]: d for d, tags in tags_of.items()}
-    newest_first = order_tags(digest_of, {t: images[d][0].created for t, d in digest_of.items()})
-    dated = [t for t in newest_first if images[digest_of[t]][0].created is not None]
-    undated = [t for t in newest_first if images[digest_of[t]][0].created is None]
+    newest_first = order_tags(digest_of, {t: images[d][0].date for t, d in digest_of.items()})
+    dated = [t for t in newest_first if images[digest_of[t]][0].date is not None]
+    undated = [t for t in newest_first if images[digest_of[t]][0].date is None]
     rows: list[dict[str, Any]] = []
     previous: ImageRecord | None = None
     for best in dated[::-1] + undated[::-1]:
@@ -346,6 +347,9 @@ def tag_history_records(records: Sequence[ImageRecord]) -> list[dict[str, Any]]:
                 "tag": best,
                 "tags": tags_of[r.digest],
                 "created": r.created,
+                "pushed": r.pushed,
+                "date": r.date,
+                "date_source": r.date_source,
                 "digest": r.digest,
                 "size": r.size,
                 "size_change": r.size - previous.size if previous else None,

@@ -13,17 +13,16 @@ or a registry reference (``open_image``), so ``inspect``, ``history``,
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
-import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from .._client import Client, get_client
-from .._model.errors import NotFound, Unsupported
+from .._model.errors import AuthenticationError, NotFound, PermissionDenied, Unsupported
+from .._model.hosts import DOCKER_HUB
 from .._model.manifest import (
     Descriptor,
     ImageConfig,
@@ -34,6 +33,7 @@ from .._model.manifest import (
 )
 from .._model.platform import platform_matches, preferred_platform
 from .._model.reference import Reference, parse_repository
+from .._registry.api import RegistryClient
 from .._registry.session import MAX_CONFIG_SIZE
 from .._stores.archive import ArchiveReader
 from .._stores.base import Store
@@ -41,13 +41,21 @@ from .._stores.layout import LayoutStore
 from .._stores.open import Location, open_store, parse_location
 from .._stores.registry import RegistryStore
 from .progress import ProgressArg, bar
+from .webapis import (
+    QUAY,
+    check_pulls,
+    gcr_tags,
+    ghcr_pushed,
+    hub_tags,
+    is_gcr,
+    quay_pushed,
+    trusted_time,
+)
 
 __all__ = [
     "ImageRecord",
     "ImageSource",
     "ResolvedImage",
-    "audit_targets",
-    "catalog_records",
     "open_image",
     "resolve_image",
     "resolve_source",
@@ -73,6 +81,17 @@ class ImageRecord:
     config_digest: str | None
     artifact_type: str | None = None
     attestation: bool = False
+    pushed: dt.datetime | None = None  # when the registry says the tag was last pushed
+
+    @property
+    def date(self) -> dt.datetime | None:
+        """The time listings order and age rules filter by: ``pushed``, else ``created``."""
+        return self.pushed or self.created
+
+    @property
+    def date_source(self) -> str | None:
+        """``"pushed"``, ``"created"`` or None: where ``date`` came from."""
+        return "pushed" if self.pushed else "created" if self.created else None
 
 
 @dataclass(frozen=True)
@@ -195,51 +214,6 @@ def resolve_image(
 # -- what to list -----------------------------------------------------------------
 
 
-def _matcher(pattern: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
-    if pattern is None:
-        return None
-    if isinstance(pattern, re.Pattern):
-        return pattern
-    if pattern.startswith("^"):
-        return re.compile(pattern)
-    return re.compile(fnmatch.translate(pattern))
-
-
-def catalog_records(
-    registry: str,
-    pattern: str | re.Pattern[str] | None = None,
-    *,
-    client: Client | None = None,
-) -> list[dict[str, Any]]:
-    """Every repository of ``registry`` (all pages): ``registry, repository`` rows.
-
-    ``pattern`` filters names: a compiled ``re.Pattern`` or a string starting
-    with ``^`` is a regular expression (``re.search``); any other string is a
-    shell glob matched against the whole name, where ``*`` also crosses ``/``.
-    """
-    reg = get_client(client).registry(registry)
-    match = _matcher(pattern)
-    return [
-        {"registry": reg.host, "repository": name}
-        for name in reg.catalog()
-        if match is None or match.search(name)
-    ]
-
-
-def audit_targets(
-    target: str | Sequence[str | Reference], *, client: Client | None = None
-) -> list[str]:
-    """``host/name`` of each repository to audit: a bare host expands to its catalog."""
-    if isinstance(target, str) and "/" not in target:
-        reg = get_client(client).registry(target)
-        return [f"{reg.host}/{name}" for name in reg.catalog()]
-    items = [target] if isinstance(target, str) else list(target)
-    return [
-        f"{r.registry}/{r.repository}"
-        for r in (i if isinstance(i, Reference) else parse_repository(i) for i in items)
-    ]
-
-
 class _Once:
     """Fetch each key once, however many threads ask for it at the same time."""
 
@@ -268,6 +242,7 @@ def tag_records(
     tags: Iterable[str] | None = None,
     platform: str | Platform | None = None,
     include_attestations: bool = False,
+    manifests: bool = False,
     progress: ProgressArg = None,
     client: Client | None = None,
 ) -> list[ImageRecord]:
@@ -278,14 +253,23 @@ def tag_records(
     repository this cache has listed before is resolved with HEADs, so
     unchanged tags cost nothing more; a first listing GETs each tag's
     manifest directly, because a HEAD could not save anything yet.
+    ``pushed`` comes from the vendor's API where it has one (``webapis.py``).
+    On Docker Hub a manifest GET is a pull, so unless ``manifests`` asks for
+    what only manifests hold (layers, config ``created``), the records come
+    from Hub's tags API and no manifest is read; with ``manifests`` the call
+    refuses first (``RateLimited``) when the tags need more pulls than remain.
     ``progress``: None shows a bar for more than a few tags, True always, False never.
     """
     client = get_client(client)
     ref = repository if isinstance(repository, Reference) else parse_repository(repository)
     registry = client.registry(ref)
     repo = ref.repository
-    names = list(tags) if tags is not None else registry.tags(repo)
     want = Platform.parse(platform) if platform else None
+    if registry.host == DOCKER_HUB and not manifests:
+        return _hub_records(client, repo, tags, want, include_attestations)
+    names, pushed = _names_and_pushed(client, registry, repo, tags)
+    if registry.host == DOCKER_HUB:
+        check_pulls(client, repo, names)
     seen_key = f"listed:{registry.host}/{repo}"
     warm = client.cache.has_marker(seen_key)
     once = _Once()
@@ -316,7 +300,8 @@ def tag_records(
                 for m in manifests.values()
                 if isinstance(m, Manifest) and m.is_image
             }
-            return _records_for(repo, tag, top, manifests, configs, want, include_attestations)
+            found = _records_for(repo, tag, top, manifests, configs, want, include_attestations)
+            return [replace(r, pushed=pushed.get(tag)) for r in found]
         except NotFound:
             return []  # the tag went away while we listed
         finally:
@@ -325,6 +310,69 @@ def tag_records(
     records = [record for batch in client.map(resolve, names) for record in batch]
     client.cache.set_marker(seen_key)
     return records
+
+
+def _names_and_pushed(
+    client: Client, registry: RegistryClient, repo: str, tags: Iterable[str] | None
+) -> tuple[list[str], dict[str, dt.datetime]]:
+    """The tags to list and the push time of those the vendor's API dates."""
+    pushed: dict[str, dt.datetime] = {}
+    if is_gcr(registry.host):
+        names, pushed = gcr_tags(registry, repo)  # the tags list itself carries the times
+        return (list(tags) if tags is not None else names), pushed
+    if registry.host == "ghcr.io":
+        try:
+            pushed = ghcr_pushed(client, repo)
+        except (NotFound, PermissionDenied):
+            pushed = {}  # a token without read:packages: the listing goes on undated
+    if registry.host == QUAY:
+        try:
+            pushed = quay_pushed(client.http, repo)
+        except (NotFound, PermissionDenied, AuthenticationError):
+            pushed = {}  # a private repository without an API token: undated
+    return (list(tags) if tags is not None else registry.tags(repo)), pushed
+
+
+def _hub_records(
+    client: Client,
+    repo: str,
+    tags: Iterable[str] | None,
+    want: Platform | None,
+    include_attestations: bool,
+) -> list[ImageRecord]:
+    """Records from Docker Hub's tags API: digests, per-platform sizes, push times; no pull."""
+    wanted = set(tags) if tags is not None else None
+    out = []
+    for t in hub_tags(client.http, repo):
+        tag = str(t["name"])
+        if wanted is not None and tag not in wanted:
+            continue
+        pushed = trusted_time(t.get("tag_last_pushed") or t.get("last_updated"))
+        for image in (i for i in t.get("images") or [] if isinstance(i, dict)):
+            parts = (image.get("os"), image.get("architecture"), image.get("variant"))
+            platform = "/".join(str(p) for p in parts if p) or "unknown/unknown"
+            attestation = platform == "unknown/unknown"
+            if attestation and not include_attestations:
+                continue
+            if not attestation and not platform_matches(want, Platform.parse(platform)):
+                continue
+            image_digest = str(image.get("digest") or "")
+            record = ImageRecord(
+                repository=repo,
+                tag=tag,
+                digest=str(t.get("digest") or image_digest),
+                media_type=str(t.get("media_type") or ""),
+                platform=platform,
+                image_digest=image_digest,
+                created=None,  # only the config holds it, and reading it costs a pull
+                size=int(image.get("size") or 0),
+                layers=(),
+                config_digest=None,
+                attestation=attestation,
+                pushed=pushed or trusted_time(image.get("last_pushed")),
+            )
+            out.append(record)
+    return out
 
 
 def _records_for(
@@ -341,7 +389,7 @@ def _records_for(
         platform = config.platform if config else None
         if not platform_matches(want, platform):
             return []
-        return [_record(repository, tag, top, top, config, platform)]
+        return [_record(repository, tag, top, top, config, platform, top.annotations)]
     out = []
     for entry in top.manifests:
         if entry.is_attestation and not include_attestations:
@@ -352,7 +400,9 @@ def _records_for(
         platform = entry.platform
         if not platform_matches(want, platform):
             continue
-        record = _record(repository, tag, top, child, configs.get(child.config.digest), platform)
+        config = configs.get(child.config.digest)
+        stamped = {**top.annotations, **entry.annotations}  # the entry's own stamp wins
+        record = _record(repository, tag, top, child, config, platform, stamped)
         out.append(record if not entry.is_attestation else _as_attestation(record))
     return out
 
@@ -364,7 +414,11 @@ def _record(
     manifest: Manifest,
     config: ImageConfig | None,
     platform: Platform | None,
+    annotations: Mapping[str, str],
 ) -> ImageRecord:
+    # A build tool's index annotation is a better build time than a config
+    # that reproducible builders stamp with a fixed fake date.
+    stamped = trusted_time(annotations.get("org.opencontainers.image.created"))
     return ImageRecord(
         repository=repository,
         tag=tag,
@@ -372,7 +426,7 @@ def _record(
         media_type=top.media_type,
         platform=str(platform) if platform and manifest.is_image else None,
         image_digest=manifest.digest,
-        created=config.created if config else None,
+        created=stamped or (trusted_time(config.created) if config else None),
         size=manifest.size,
         layers=manifest.layers,
         config_digest=manifest.config.digest,

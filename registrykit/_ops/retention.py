@@ -32,7 +32,7 @@ class _Image:
     """One tagged manifest (an image, an index with its platforms, or an artifact)."""
 
     digest: str
-    created: dt.datetime | None = None
+    date: dt.datetime | None = None  # pushed, else the trusted created
     size: dict[str, int] = field(default_factory=dict)  # per tag, summed over platforms
     blobs: dict[str, int] = field(default_factory=dict)
 
@@ -72,8 +72,9 @@ def plan_retention(
 
     Without ``keep_last`` or ``older_than`` nothing is selected for deletion.
     An image is dropped when it is not among the ``keep_last`` newest images
-    and (with ``older_than``) was created before the cutoff; an image without
-    a creation time is never dropped by the age rule. Tags matching ``keep``
+    and (with ``older_than``) is dated before the cutoff (``date``: when the
+    registry says it was pushed, else its trusted ``created``); an image
+    without a date is never dropped by the age rule and ranks last. Tags matching ``keep``
     (list, glob or regex) stay, and so does their image: its other tags are
     only untagged. Referrers tags are kept or deleted with their subject.
     Rows run newest image first; ``plan.freed_bytes`` is what only the
@@ -86,15 +87,17 @@ def plan_retention(
     cutoff = (
         parse_age(older_than, now or dt.datetime.now(dt.UTC)) if older_than is not None else None
     )
-    images, by_subject = _images(tag_records(ref, include_attestations=True, client=c))
+    # manifests=True: freed_bytes needs each image's blobs (on Docker Hub, pulls).
+    listed = tag_records(ref, include_attestations=True, manifests=True, client=c)
+    images, by_subject = _images(listed)
     referrers = dict(by_subject)
     protected = set(match_tags([t for i in images for t in i.size], keep)) if keep else set()
     by_best = {image.tags[0]: image for image in images}
-    newest = order_tags(by_best, {t: i.created for t, i in by_best.items()})
+    newest = order_tags(by_best, {t: i.date for t, i in by_best.items()})
     rows: list[RetentionRow] = []
     for rank, best in enumerate(newest):
         image = by_best[best]
-        action, reason = _rule(image.created, rank, keep_last, cutoff)
+        action, reason = _rule(image.date, rank, keep_last, cutoff)
         image_rows = _tag_rows(image, action, reason, protected)
         gone = all(r.action == "delete" for r in image_rows)
         rows += image_rows + _follow(image, referrers.pop(image.digest, []), gone, protected)
@@ -112,8 +115,8 @@ def _images(records: list[ImageRecord]) -> tuple[list[_Image], dict[str, list[_I
         if r.tag is None:
             continue
         image = by_digest.setdefault(r.digest, _Image(r.digest))
-        if r.created is not None and (image.created is None or r.created > image.created):
-            image.created = r.created
+        if r.date is not None and (image.date is None or r.date > image.date):
+            image.date = r.date
         image.size[r.tag] = image.size.get(r.tag, 0) + (0 if r.attestation else r.size)
         image.blobs.update(blob_sizes([r]))
     images: list[_Image] = []
@@ -129,19 +132,19 @@ def _images(records: list[ImageRecord]) -> tuple[list[_Image], dict[str, list[_I
 
 
 def _rule(
-    created: dt.datetime | None, rank: int, keep_last: int | None, cutoff: dt.datetime | None
+    date: dt.datetime | None, rank: int, keep_last: int | None, cutoff: dt.datetime | None
 ) -> _Decision:
     """The rules for one image (``rank`` 0 is the newest)."""
     if keep_last is not None and rank < keep_last:
         return ("keep", f"one of the {keep_last} newest images")
-    if cutoff is not None and created is None:
+    if cutoff is not None and date is None:
         return ("keep", "no date, and an age rule never deletes an undated image")
-    if cutoff is not None and created is not None and created >= cutoff:
-        return ("keep", f"created after {cutoff:%Y-%m-%d %H:%M} UTC")
+    if cutoff is not None and date is not None and date >= cutoff:
+        return ("keep", f"dated after {cutoff:%Y-%m-%d %H:%M} UTC")
     if keep_last is None and cutoff is None:
         return ("keep", "no rule selects it (give keep_last or older_than)")
     if cutoff is not None:
-        return ("delete", f"created before {cutoff:%Y-%m-%d %H:%M} UTC")
+        return ("delete", f"dated before {cutoff:%Y-%m-%d %H:%M} UTC")
     return ("delete", f"not among the {keep_last} newest images")
 
 
@@ -157,7 +160,7 @@ def _tag_rows(image: _Image, action: str, reason: str, protected: set[str]) -> l
             decision = ("untag", f"{reason}; {shared}")
         else:
             decision = (action, reason)
-        rows.append(RetentionRow(tag, image.digest, image.created, image.size[tag], *decision))
+        rows.append(RetentionRow(tag, image.digest, image.date, image.size[tag], *decision))
     return rows
 
 
@@ -175,7 +178,7 @@ def _follow(
     for image in referrers:
         for tag in image.tags:
             own = ("keep", "matches keep") if tag in protected else decision
-            rows.append(RetentionRow(tag, image.digest, image.created, image.size[tag], *own))
+            rows.append(RetentionRow(tag, image.digest, image.date, image.size[tag], *own))
     return rows
 
 

@@ -27,10 +27,10 @@ import httpx
 
 from .._client import Client, get_client
 from .._model.errors import AuthenticationError, NotFound, PermissionDenied, RegistryError
+from .._model.manifest import json_object
 from .._model.reference import Reference, parse_reference
 from .._model.render import Summary, Value
 from .._transport.errors import raise_for_response, transport_error
-from .inspect import parse_object
 
 __all__ = [
     "GITHUB_API",
@@ -38,9 +38,11 @@ __all__ = [
     "RateLimit",
     "dockerhub_delete_tag",
     "dockerhub_login",
+    "github_headers",
     "ghcr_delete_digest",
     "rate_limit",
     "search_records",
+    "send_outside",
 ]
 
 DOCKER_HUB = "docker.io"
@@ -50,7 +52,8 @@ GITHUB_API = "https://api.github.com"
 _GITHUB_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
 
-def _send(http: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response:
+def send_outside(http: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response:
+    """One request to a vendor's web API (not the registry API), transport errors mapped."""
     try:
         # auth=None: the registry auth flow must not answer these hosts' challenges.
         return http.request(method, url, auth=None, **kw)
@@ -58,9 +61,14 @@ def _send(http: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Respons
         raise transport_error(exc, httpx.URL(url).host) from None
 
 
+def github_headers(token: str) -> dict[str, str]:
+    """The headers of a GitHub REST API call with ``token``."""
+    return {**_GITHUB_HEADERS, "Authorization": f"Bearer {token}"}
+
+
 def dockerhub_login(http: httpx.Client, username: str, password: str) -> str:
     """A Docker Hub JWT for the web API."""
-    response = _send(
+    response = send_outside(
         http,
         "POST",
         f"{HUB_API}/v2/users/login",
@@ -85,7 +93,7 @@ def dockerhub_delete_tag(http: httpx.Client, token: str, repository: str, tag: s
     """Delete one tag of ``namespace/repo`` on Docker Hub."""
     namespace, _, name = repository.partition("/")
     url = f"{HUB_API}/v2/repositories/{quote(namespace)}/{quote(name, safe='')}/tags/{quote(tag)}/"
-    response = _send(
+    response = send_outside(
         http,
         "DELETE",
         url,
@@ -103,11 +111,11 @@ def dockerhub_delete_tag(http: httpx.Client, token: str, repository: str, tag: s
 
 def _ghcr_versions_url(http: httpx.Client, token: str, owner: str, package: str) -> str:
     """The versions URL of the package, trying the user and then the org form."""
-    headers = {**_GITHUB_HEADERS, "Authorization": f"Bearer {token}"}
+    headers = github_headers(token)
     name = quote(package, safe="")
     for kind in ("users", "orgs"):
         url = f"{GITHUB_API}/{kind}/{quote(owner)}/packages/container/{name}/versions"
-        response = _send(
+        response = send_outside(
             http,
             "GET",
             url,
@@ -144,10 +152,10 @@ def ghcr_delete_digest(http: httpx.Client, token: str, repository: str, digest: 
     if not package:
         raise ValueError(f"ghcr.io/{repository} is not owner/package")
     url = _ghcr_versions_url(http, token, owner, package)
-    headers = {**_GITHUB_HEADERS, "Authorization": f"Bearer {token}"}
+    headers = github_headers(token)
     page = 1
     while True:
-        response = _send(
+        response = send_outside(
             http,
             "GET",
             url,
@@ -161,7 +169,7 @@ def ghcr_delete_digest(http: httpx.Client, token: str, repository: str, digest: 
         for version in versions:
             if isinstance(version, dict) and version.get("name") == digest:
                 version_id = int(version["id"])
-                deleted = _send(
+                deleted = send_outside(
                     http,
                     "DELETE",
                     f"{url}/{version_id}",
@@ -285,10 +293,12 @@ def search_records(
 
 
 def _hub_search(http: httpx.Client, term: str, limit: int) -> list[dict[str, Any]]:
-    # The search API is public; _send keeps registry tokens away from it.
-    response = _send(http, "GET", HUB_SEARCH_URL, params={"q": term, "n": str(min(limit, 100))})
+    # The search API is public; send_outside keeps registry tokens away from it.
+    response = send_outside(
+        http, "GET", HUB_SEARCH_URL, params={"q": term, "n": str(min(limit, 100))}
+    )
     raise_for_response(response, f"a search for {term!r}", host="index.docker.io")
-    body = parse_object(response.content, "Docker Hub search answer")
+    body = json_object(response.content, "Docker Hub search answer")
     rows = []
     for item in (body.get("results") or [])[:limit]:
         if not isinstance(item, dict):

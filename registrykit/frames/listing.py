@@ -27,15 +27,10 @@ from .._model.manifest import Platform
 from .._model.reference import Reference, parse_repository
 from .._ops import analysis
 from .._ops.filesystem import image_files, summarize_waste
-from .._ops.listing import (
-    ImageRecord,
-    audit_targets,
-    catalog_records,
-    resolve_image,
-    tag_records,
-)
+from .._ops.listing import ImageRecord, resolve_image, tag_records
 from .._ops.login import credential_records
 from .._ops.vendors import search_records
+from .._ops.webapis import audit_targets, catalog_records
 from ._dtypes import Kind, typed_frame
 
 PlatformArg = str | Platform | None
@@ -66,14 +61,18 @@ SEARCH: dict[str, Kind] = {
     "automated": "bool",
 }
 # The repository is the same on every row: it is in df.attrs["repository"].
+DATE_SOURCES = ("pushed", "created")
 TAGS: dict[str, Kind] = {
     "tag": "str",
-    "created": "time",
+    "date": "time",
     "size": "int",
     "platform": "category",
     "layers": "int",
     "tag_kind": analysis.TAG_KINDS,
     "attestation": "bool",
+    "date_source": DATE_SOURCES,
+    "created": "time",
+    "pushed": "time",
     "media_type": "category",
     "digest": "str",
     "image_digest": "str",
@@ -84,7 +83,10 @@ OPTIONAL_COLUMNS = ("artifact_type",)
 TAG_HISTORY: dict[str, Kind] = {
     "tag": "str",
     "tags": "object",
+    "date": "time",
+    "date_source": DATE_SOURCES,
     "created": "time",
+    "pushed": "time",
     "size": "int",
     "size_change": "Int64",
     "layers": "int",
@@ -160,6 +162,10 @@ def catalog(
 ) -> pd.DataFrame:
     """Every repository of ``registry`` (all pages): ``registry, repository``.
 
+    ``docker.io/NAMESPACE`` and ``ghcr.io/OWNER`` list through Docker Hub's
+    and GitHub's APIs (they have no ``_catalog``); a registry that refuses
+    ``_catalog`` raises ``Unsupported`` saying what to do instead.
+
     ``pattern`` filters names: a compiled ``re.Pattern`` or a string starting
     with ``^`` is a regular expression (``re.search``); any other string is a
     shell glob matched against the whole name (``library/*``, ``*nginx*``),
@@ -187,18 +193,21 @@ def _tag_rows(records: Iterable[ImageRecord]) -> list[dict[str, object]]:
     for r in records:
         by_tag.setdefault(r.tag or "", []).append(r)
     dates = {
-        tag: max((r.created for r in rows if r.created and not r.attestation), default=None)
+        tag: max((r.date for r in rows if r.date and not r.attestation), default=None)
         for tag, rows in by_tag.items()
     }
     return [
         {
             "tag": r.tag,
-            "created": r.created,
+            "date": r.date,
             "size": r.size,
             "platform": r.platform,
             "layers": len(r.layers),
             "tag_kind": analysis.classify_tag(r.tag) if r.tag else "other",
             "attestation": r.attestation,
+            "date_source": r.date_source,
+            "created": r.created,
+            "pushed": r.pushed,
             "media_type": r.media_type,
             "digest": r.digest,
             "image_digest": r.image_digest,
@@ -228,10 +237,17 @@ def tags(
 ) -> pd.DataFrame:
     """One row per tag and platform of ``repository``, newest first.
 
-    Columns: ``tag, created, size, platform, layers, tag_kind, attestation,
-    media_type, digest, image_digest`` and, when some row is an artifact,
-    ``artifact_type``; ``df.attrs["repository"]`` names the repository. Rows
-    are newest ``created`` first, ties by version (``analysis.order_tags``).
+    Columns: ``tag, date, size, platform, layers, tag_kind, attestation,
+    date_source, created, pushed, media_type, digest, image_digest`` and, when some
+    row is an artifact, ``artifact_type``; ``df.attrs["repository"]`` names
+    the repository. ``created`` is the config's (or the index annotation's)
+    build time, NaT for the fake fixed values reproducible builders stamp;
+    ``pushed`` is when the registry's own API says the tag was pushed (Docker
+    Hub, GCR/Artifact Registry, GHCR with a token), and ``date`` is ``pushed``,
+    else ``created``, with ``date_source`` saying which. Rows are newest
+    ``date`` first, undated last, ties by version (``analysis.order_tags``).
+    On Docker Hub the rows come from Hub's tags API and no manifest is pulled
+    (no pull is counted), so ``layers`` is 0 and ``created`` NaT there.
     A multi-arch tag's rows share the index's ``digest`` and ``media_type``;
     ``image_digest`` is the platform's manifest. ``size`` is the compressed
     config plus layers of that image. Attestation manifests (``unknown/unknown``)
@@ -261,14 +277,15 @@ def tag_history(
 ) -> pd.DataFrame:
     """One row per image (digest), oldest to newest, each compared with the one before.
 
-    Columns: ``tag, tags, created, size, size_change, layers, layers_added,
-    layers_removed, digest``. ``tags`` lists every tag on the image, best
+    Columns: ``tag, tags, date, date_source, created, pushed, size,
+    size_change, layers, layers_added, layers_removed, digest`` (dates as in
+    ``tags``; rows go by ``date``). ``tags`` lists every tag on the image, best
     first (semver, then the others: ``analysis.order_tags``), and ``tag`` is
     the first of them. ``size_change`` (nullable; missing on the first row),
     ``layers_added`` and ``layers_removed`` (counts of layer digests) are
     against the previous image. Without ``platform`` a multi-arch image is
     represented by linux/amd64 (else its first platform). Artifacts are left
-    out; images without a known creation time come last.
+    out; images without a date come last.
     ``df.attrs["repository"]`` names the repository; show it with
     ``rk.frames.readable(df)``.
     """

@@ -62,7 +62,10 @@ def test_tag_history_orders_by_created_and_diffs_layers(history_repo: str, clien
     assert list(df.columns) == [
         "tag",
         "tags",
+        "date",
+        "date_source",
         "created",
+        "pushed",
         "size",
         "size_change",
         "layers",

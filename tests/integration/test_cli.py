@@ -39,7 +39,7 @@ def test_tags_table_with_human_sizes(seeded):
     proc = run("--no-cache", "tags", f"{seeded.host}/samples/webapp")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].split()[:3] == ["tag", "created", "size"]
+    assert lines[0].split()[:3] == ["tag", "date", "size"]  # contract v2
     row = next(line for line in lines if " v1.3.0 " in line)
     assert "MiB" in row and "sha256:bd2d5be40a3f" in row
     assert proc.stderr == ""

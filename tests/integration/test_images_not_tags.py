@@ -69,7 +69,7 @@ def test_tag_history_credits_each_image_its_change(lab: rk.LocalRegistry, client
 def test_tags_newest_first_without_storage_order(lab: rk.LocalRegistry, client) -> None:
     df = rk.tags(f"{lab.host}/samples/webapp", client=client)
     assert df["tag"].tolist() == [*V140_TAGS, *RELEASES[1:], _referrers_tag()]
-    assert list(df.columns[:4]) == ["tag", "created", "size", "platform"]
+    assert list(df.columns[:4]) == ["tag", "date", "size", "platform"]  # contract v2
     assert "repository" not in df and df.attrs["repository"] == f"{lab.host}/samples/webapp"
     assert df["artifact_type"].notna().sum() == 1  # only the signature is an artifact
     api = rk.tags(f"{lab.host}/samples/api", client=client)

@@ -22,14 +22,17 @@ from registrykit.lab.build import (
 )
 
 # What a person reads first; artifact_type only when some row is an artifact.
-TAG_COLUMNS = [
+TAG_COLUMNS = [  # contract v2, "Time": date first, then where it came from
     "tag",
-    "created",
+    "date",
     "size",
     "platform",
     "layers",
     "tag_kind",
     "attestation",
+    "date_source",
+    "created",
+    "pushed",
     "media_type",
     "digest",
     "image_digest",

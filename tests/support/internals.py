@@ -35,6 +35,7 @@ from registrykit._ops import (
     sync,
     transfer,
     vendors,
+    webapis,
 )
 from registrykit._registry import api, cache
 from registrykit._stores import archive, base, layout

@@ -240,7 +240,7 @@ def test_tags_newest_first_readable_columns(monkeypatch: pytest.MonkeyPatch) -> 
         "v1.1.0",
         "v1.0.0",
     ]
-    assert list(df.columns)[:4] == ["tag", "created", "size", "platform"]
+    assert list(df.columns)[:4] == ["tag", "date", "size", "platform"]  # contract v2
     assert "repository" not in df and "artifact_type" not in df  # no NaN noise
     assert df.attrs["repository"] == "example.com/samples/app"
 
