@@ -209,7 +209,7 @@ def tag_history(
     ax.set_ylim(0, max(sizes, default=1) * _HEADROOM or 1)
     _size_axis(ax.yaxis)
     ax.set_ylabel("image size")
-    ax.set_xlabel("created" if dated else "tag")
+    ax.set_xlabel("date" if dated else "tag")
     ax.set_title(f"Tag history{f' of {name}' if name else ''}")
     ax.legend(loc="lower right", fontsize=8)
     return fig
@@ -279,7 +279,9 @@ def _releases(df: pd.DataFrame) -> list[_Release]:
     out: list[_Release] = []
     last_digest = None
     for row in df.itertuples(index=False):
-        created = None if pd.isna(row.created) else row.created
+        # The release date (push time, else build time) where the frame has one.
+        when = getattr(row, "date", row.created)
+        created = None if pd.isna(when) else when
         if out and row.digest == last_digest:
             out[-1].tags.extend(_row_tags(row))
             continue
