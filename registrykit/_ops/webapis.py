@@ -349,15 +349,23 @@ def _catalog(client: Client, registry: str) -> tuple[str, list[str]]:
         )
     try:
         names = list(reg.catalog())
-    except (NotFound, AuthenticationError, PermissionDenied, Unsupported) as exc:
-        raise Unsupported(
-            f"{reg.host} does not list its repositories (/v2/_catalog answered "
-            f"{exc.status or type(exc).__name__}): it has no catalog or keeps it for "
-            "administrators (Harbor). Name the repositories instead, e.g. "
-            f"rk.tags('{reg.host}/NAME'), or log in as an administrator"
-        ) from None
+    except AuthenticationError:
+        if client.login_for(reg.host) is None:
+            raise  # not logged in: logging in is the remedy
+        raise _no_catalog(reg.host, "401") from None
+    except (NotFound, PermissionDenied, Unsupported) as exc:
+        raise _no_catalog(reg.host, str(exc.status or type(exc).__name__)) from None
     prefix = f"{namespace}/" if namespace else ""
     return reg.host, [n for n in names if n.startswith(prefix)]
+
+
+def _no_catalog(host: str, answer: str) -> Unsupported:
+    # Harbor keeps _catalog for administrators and answers a logged-in user 401.
+    return Unsupported(
+        f"{host} does not list its repositories (/v2/_catalog answered {answer}): it has "
+        "no catalog or keeps it for administrators (Harbor). Name the repositories "
+        f"instead, e.g. rk.tags('{host}/NAME'), or log in as an administrator"
+    )
 
 
 def audit_targets(

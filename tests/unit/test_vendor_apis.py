@@ -289,8 +289,16 @@ def test_ghcr_owner_catalog_through_githubs_api() -> None:
 def test_no_catalog_is_a_clear_unsupported(status: int) -> None:
     fake = FakeRegistry("harbor.example.com", "lib/app", {}, catalog_status=status)
     with _client(fake) as c, pytest.raises(Unsupported, match="Name the repositories") as caught:
+        # Logged in: Harbor answers a non-administrator's _catalog with 401.
+        c.add_login("harbor.example.com", "user", "secret")
         rk.frames.catalog("harbor.example.com", client=c)
     assert "harbor.example.com/NAME" in str(caught.value)
+
+
+def test_a_401_catalog_without_a_login_says_log_in() -> None:
+    fake = FakeRegistry("harbor.example.com", "lib/app", {}, catalog_status=401)
+    with _client(fake) as c, pytest.raises(rk.AuthenticationError):
+        rk.frames.catalog("harbor.example.com", client=c)
 
 
 # -- Quay ------------------------------------------------------------------------------
