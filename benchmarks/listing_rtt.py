@@ -133,6 +133,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    floors: set[int] = set()
     for concurrency in dict.fromkeys(r["concurrency"] for r in results):
         mine = [r for r in results if r["concurrency"] == concurrency]
         rtts = [r["rtt_ms"] for r in mine]
@@ -142,14 +143,17 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
             [r["wall_s"]["max"] - r["wall_s"]["median"] for r in mine],
         ]
         line = ax.errorbar(rtts, medians, yerr=spread, marker="o", capsize=3)
-        ax.plot(
-            rtts,
-            [r["floor_s"] for r in mine],
-            linestyle=":",
-            color=line.lines[0].get_color(),
-            label=f"floor at {mine[0]['in_flight']}",
-        )
         line.set_label(f"concurrency {concurrency}")
+        # The default shares its floor with the fixed concurrency it equals: draw it once.
+        if mine[0]["in_flight"] not in floors:
+            floors.add(mine[0]["in_flight"])
+            ax.plot(
+                rtts,
+                [r["floor_s"] for r in mine],
+                linestyle=":",
+                color=line.lines[0].get_color(),
+                label=f"network floor at {mine[0]['in_flight']} in flight",
+            )
     ax.set_xlabel("round-trip time (ms)")
     ax.set_ylabel("cold rk.tags (s, median and range)")
     ax.set_title("rk.tags cold listing against emulated latency")
