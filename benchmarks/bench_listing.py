@@ -8,9 +8,14 @@ then prints medians and ratios beside the targets of issue 3:
   a loop of ``skopeo inspect`` and a python-dxf loop; warm against cold;
 * ``rk.catalog()`` over R repositories against a bare httpx paging loop;
 * ``rk.files()`` on a large gzip layer against ``tar -tzvf`` on the same
-  blob file, with peak RSS measured in a fresh subprocess.
+  blob file, with peak RSS measured in a fresh subprocess;
+* ``rk.tags()`` cold through a latency proxy at ``--rtt`` milliseconds, at
+  the default and at fixed ``--concurrency``: wall time, client CPU,
+  request and connection counts, registry CPU, the network floor
+  (``listing_rtt``), written to ``--json`` with a plot beside it.
 
-Usage: ``python benchmarks/bench_listing.py [--quick]`` (see ``--help``).
+Usage: ``python benchmarks/bench_listing.py [--quick] [--json out.json]``
+(see ``--help``). ``--quick`` is small enough for CI (under a minute).
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +41,9 @@ from pathlib import Path
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 import httpx
+from figures import listing_child, machine, write_json
+from latency_proxy import parse_rtts
+from listing_rtt import plot, sweep
 
 import registrykit as rk
 from registrykit._registry.api import RegistryClient
@@ -263,26 +270,7 @@ def httpx_catalog(url: str) -> int:
     return names
 
 
-FILES_CHILD = textwrap.dedent(
-    """
-    import sys, time, resource
-    import registrykit as rk
-    from registrykit.frames import listing
-
-    def rss(field):
-        for line in open("/proc/self/status"):
-            if line.startswith(field):
-                return int(line.split()[1]) * 1024
-        return 0
-
-    before = rss("VmRSS:")
-    with rk.Client(cache_dir=None) as client:
-        start = time.perf_counter()
-        df = listing.files(sys.argv[1], client=client)
-        seconds = time.perf_counter() - start
-    print(seconds, before, rss("VmHWM:"), len(df))
-    """
-)
+FILES_CHILD = listing_child("files")
 
 
 def bench_files(host: str, image: str, blob_file: Path, runs: int) -> None:
@@ -317,7 +305,7 @@ def bench_files(host: str, image: str, blob_file: Path, runs: int) -> None:
     )
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -329,16 +317,61 @@ def main() -> None:
     parser.add_argument(
         "--tool-runs", type=int, default=1, help="repetitions of the skopeo/dxf loops"
     )
+    parser.add_argument("--rtt", type=parse_rtts, default=None, help="ms, e.g. 0,20,80")
     parser.add_argument(
-        "--quick", action="store_true", help="small sizes: 40+5 tags, 500 repos, 20 MB"
+        "--concurrency",
+        type=lambda text: [int(c) for c in text.split(",")],
+        default=[8, 16, 32],
+        help="fixed concurrencies measured beside the default at each RTT",
+    )
+    parser.add_argument("--rtt-runs", type=int, default=3, help="repetitions at each RTT")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument(
+        "--plot", type=Path, default=None, help="RTT plot (PNG; default: beside --json)"
     )
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["skopeo", "dxf", "catalog", "files"]
+        "--quick",
+        action="store_true",
+        help="small sizes: 40+5 tags, 500 repos, 20 MB, RTT 0,20 at concurrency 8,32",
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["skopeo", "dxf", "catalog", "files", "rtt"],
     )
     args = parser.parse_args()
     if args.quick:
         args.singles, args.multis, args.repos, args.layer_mb, args.runs = 40, 5, 500, 20, 3
+        args.rtt = args.rtt or [0, 20]
+        args.concurrency = [8, 32]
+    args.rtt = args.rtt or [0, 20, 80]
+    if args.plot is None and args.json is not None:
+        args.plot = args.json.with_suffix(".png")
+    return args
 
+
+def bench_rtt(args: argparse.Namespace, registry: rk.LocalRegistry, tags: list[str]) -> None:
+    results = sweep(registry, REPO, args.rtt, [None, *args.concurrency], args.rtt_runs)
+    if args.json is not None:
+        write_json(
+            args.json,
+            {
+                "benchmark": "listing_rtt",
+                "tags": len(tags),
+                "singles": args.singles,
+                "multis": args.multis,
+                "runs": args.rtt_runs,
+                "machine": machine(),
+                "results": results,
+            },
+        )
+    if args.plot is not None:
+        plot(results, args.plot)
+
+
+def main() -> None:
+    args = parse_args()
     with rk.LocalRegistry() as registry, rk.Client(cache_dir=None, concurrency=16) as seeder:
         host = registry.host
         print(f"registry {registry.url}; seeding {args.singles}+{args.multis} tags ...", flush=True)
@@ -369,31 +402,38 @@ def main() -> None:
             t = median_time(lambda: dxf_loop(host, tags), args.tool_runs)
             row("python-dxf loop (digest + manifest + config)", t)
             verdict("rk.tags cold vs python-dxf loop", t / cold_time, ">= 3", t / cold_time >= 3)
+        if "rtt" not in args.skip:
+            bench_rtt(args, registry, tags)
 
         if "catalog" not in args.skip:
-            print(
-                f"\nrk.catalog() over {args.repos} repositories (+2 benchmark repos); seeding ...",
-                flush=True,
-            )
-            seed_repositories(seeder, host, args.repos)
-            with rk.Client(cache_dir=None) as c:
-                rk_time = median_time(lambda: listing.catalog(host, client=c), args.runs)
-                assert len(listing.catalog(host, client=c)) >= args.repos
-            raw_time = median_time(lambda: httpx_catalog(registry.url), args.runs)
-            row("rk.catalog", rk_time)
-            row("bare httpx paging loop", raw_time)
-            verdict(
-                "rk.catalog time / httpx time",
-                rk_time / raw_time,
-                "<= 1.2",
-                rk_time / raw_time <= 1.2,
-            )
+            bench_catalog(args, seeder, registry)
 
         if "files" not in args.skip:
             print(f"\nbuilding a {args.layer_mb} MB layer ...", flush=True)
             with tempfile.TemporaryDirectory() as tmp, big_layer(Path(tmp), args.layer_mb) as layer:
                 image = push_big_image(seeder, host, layer)
                 bench_files(host, image, layer[0], max(1, min(args.runs, 3)))
+
+
+def bench_catalog(args: argparse.Namespace, seeder: rk.Client, registry: rk.LocalRegistry) -> None:
+    host = registry.host
+    print(
+        f"\nrk.catalog() over {args.repos} repositories (+2 benchmark repos); seeding ...",
+        flush=True,
+    )
+    seed_repositories(seeder, host, args.repos)
+    with rk.Client(cache_dir=None) as c:
+        rk_time = median_time(lambda: listing.catalog(host, client=c), args.runs)
+        assert len(listing.catalog(host, client=c)) >= args.repos
+    raw_time = median_time(lambda: httpx_catalog(registry.url), args.runs)
+    row("rk.catalog", rk_time)
+    row("bare httpx paging loop", raw_time)
+    verdict(
+        "rk.catalog time / httpx time",
+        rk_time / raw_time,
+        "<= 1.2",
+        rk_time / raw_time <= 1.2,
+    )
 
 
 if __name__ == "__main__":
