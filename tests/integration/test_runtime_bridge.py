@@ -9,11 +9,13 @@ script that implements save/load/image inspect over the sandboxed podman.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from support import oci as mt
+from support.internals import CredentialStore, credential_records
 from support.podman import Podman, docker_stand_in, podman_sandbox
 from support.skopeo import Skopeo
 
@@ -179,3 +181,58 @@ def test_preserve_digests_keeps_the_docker_bytes(registry: LocalRegistry, tmp_pa
             f"{repo}:list", f"oci:{tmp_path / 'kept'}:list", preserve_digests=True, client=client
         )
     assert result.digest == index.digest and not result.digest_changed
+
+
+# -- logins where podman looks ------------------------------------------------------------
+
+
+def _podman_only(podman: Podman, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PATH with podman and no docker CLI: podman is the only runtime."""
+    bin_dir = podman.root / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "podman").symlink_to(shutil.which("podman") or "/usr/bin/podman")
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+
+def test_podman_logout_succeeds_after_rk_login(
+    podman: Podman, htpasswd_registry: LocalRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _podman_only(podman, monkeypatch)
+    host, user = htpasswd_registry.host, htpasswd_registry.username
+    with rk.Client(cache_dir=None) as client:
+        result = rk.login(host, user, htpasswd_registry.password, client=client)
+    assert result.stored_in == str(podman.root / "run" / "containers" / "auth.json")
+    assert podman.run("login", "--get-login", host).stdout.strip() == user
+    podman.run("logout", host)
+    assert credential_records() == []
+
+
+def test_a_podman_login_is_used_by_registrykit(
+    podman: Podman, htpasswd_registry: LocalRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _podman_only(podman, monkeypatch)
+    host, user = htpasswd_registry.host, htpasswd_registry.username
+    proc = subprocess.run(
+        ["podman", "login", "--tls-verify=false", "-u", user, "--password-stdin", host],
+        input=htpasswd_registry.password,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with rk.Client(cache_dir=None) as client:
+        assert list(client.registry(host).catalog()) is not None
+    records = credential_records()
+    assert [(r["registry"], r["username"]) for r in records] == [(host, user)]
+
+
+def test_podman_logs_out_of_a_docker_hub_login_registrykit_stored(
+    podman: Podman, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stored directly (rk.login would verify against Docker Hub): the key must be docker.io.
+    _podman_only(podman, monkeypatch)
+    CredentialStore().store("docker.io", "alice", "not-a-real-secret")
+    assert podman.run("login", "--get-login", "docker.io").stdout.strip() == "alice"
+    podman.run("logout", "docker.io")
+    assert CredentialStore().get("docker.io") is None
