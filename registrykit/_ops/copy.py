@@ -26,7 +26,7 @@ from .._model.manifest import Descriptor, Platform
 from .._model.reference import Reference, parse_reference, tag_problem, valid_names
 from .._stores.base import Store, entry_tag, find_entry
 from .._stores.layout import as_oci
-from .._stores.open import Location, open_store, parse_location
+from .._stores.open import Location, names_transport, open_store, parse_location
 from .._stores.runtime import TRANSPORTS, Runtime, local_runtime
 from .results import CopyResult, PullResult, PushResult, _Transferred
 from .transfer import ManifestDoc, TransferPlan, TransferStats, plan_transfer, run_transfer
@@ -37,8 +37,6 @@ Platforms = str | Platform | Sequence[str | Platform] | None
 PullFormat = Literal["oci", "docker-archive"]
 _FORMATS = ("oci", "docker-archive")
 _RUNTIMES = ("podman", "docker")
-# A push source written with its transport, as for copy.
-_PREFIXES = ("oci:", "docker-archive:", "podman:", "docker-daemon:")
 R = TypeVar("R", bound=_Transferred)
 # What the loop moves: a source tag or digest, and the destination tags it gets.
 Todo = list[tuple[str, list[str]]]
@@ -169,7 +167,7 @@ def _local_location(path: str | os.PathLike[str]) -> Location:
     if p.is_file():
         return Location("docker-archive", path=str(p))
     text = os.fspath(path)
-    if text.startswith(_PREFIXES):
+    if names_transport(text):
         return parse_location(text)
     runtime = local_runtime()
     if runtime is not None and _is_reference(text):
@@ -227,9 +225,9 @@ def _copy_locations(
     progress: bool | None = None,
 ) -> R:
     """Open both ends, decide which tags move, and run the tag loop."""
-    archive = dst_loc.one_platform
+    one_platform = dst_loc.one_platform
     subset = _platform_list(platforms)
-    if archive and platform is None and subset is not None and len(subset) == 1:
+    if one_platform and platform is None and subset is not None and len(subset) == 1:
         platform, subset = subset[0], None
     ref = dst_loc.reference
     with (
@@ -245,7 +243,7 @@ def _copy_locations(
             expect=expect,
             platforms=subset,
             platform=platform,
-            single_image=archive,
+            single_image=one_platform,
             oci_types=dst_loc.transport == "oci" and not preserve_digests,
             progress=progress,
             result=lambda tag, **fields: result(

@@ -3,7 +3,9 @@
 The layout is ``oci-layout``, ``index.json`` and ``blobs/<alg>/<hex>``, as
 the OCI image spec describes and skopeo's ``oci:`` transport reads and
 writes. Tagged entries of ``index.json`` carry the tag in the
-``org.opencontainers.image.ref.name`` annotation.
+``org.opencontainers.image.ref.name`` annotation. skopeo and podman open an
+entry by tag only when its media type is OCI: :func:`as_oci` converts Docker
+manifests on the way in, as skopeo does (a copy may keep the bytes instead).
 
 Two rules keep the directory trustworthy after a crash or a bad download:
 

@@ -22,7 +22,7 @@ from .layout import LayoutStore
 from .registry import RegistryStore
 from .runtime import COMMANDS, RuntimeReader, RuntimeWriter, runtime_name
 
-__all__ = ["Location", "open_store", "parse_location"]
+__all__ = ["Location", "names_transport", "open_store", "parse_location"]
 
 Transport = Literal["docker", "oci", "docker-archive", "podman", "docker-daemon"]
 # Transports written TRANSPORT:PATH[:TAG] (a registry is written without one).
@@ -80,6 +80,11 @@ def parse_location(
     return Location("docker", reference=ref)
 
 
+def names_transport(text: str) -> bool:
+    """Whether ``text`` starts with a transport other than a registry's (``podman:…``)."""
+    return text.startswith(tuple(f"{transport}:" for transport in _PREFIXED))
+
+
 def _split_tag(rest: str) -> tuple[str, str | None]:
     path, sep, tail = rest.rpartition(":")
     if sep and path and _TAG.fullmatch(tail):
@@ -97,8 +102,11 @@ def open_store(
     runtime = COMMANDS.get(location.transport)
     if runtime is not None:
         if write:
+            # A pull into the runtime keeps the source's name, as podman pull does.
             name = runtime_name(runtime, location.path) if location.path else image
-            return RuntimeWriter(runtime, name or runtime_name(runtime, "image"))
+            if name is None:
+                raise ValueError(f"name the image: {location.transport}:NAME[:TAG]")
+            return RuntimeWriter(runtime, name)
         tag = f":{location.tag}" if location.tag else ""
         return RuntimeReader(runtime, location.path + tag)
     if location.transport == "oci":
