@@ -236,3 +236,13 @@ def test_podman_logs_out_of_a_docker_hub_login_registrykit_stored(
     assert podman.run("login", "--get-login", "docker.io").stdout.strip() == "alice"
     podman.run("logout", "docker.io")
     assert CredentialStore().get("docker.io") is None
+
+
+def test_pull_of_a_manifest_list_into_podman_loads_one_platform(
+    podman: Podman, registry: LocalRegistry, tmp_path: Path
+) -> None:
+    amd, _, repo = _docker_format(registry, tmp_path)
+    with rk.Client(cache_dir=None) as client:
+        result = rk.pull(f"{repo}:list", into="podman", client=client)
+    assert result.platforms == ["linux/amd64"]
+    assert podman.inspect(f"{repo}:list")["Id"] == amd.config.digest.removeprefix("sha256:")
