@@ -23,6 +23,7 @@ apt:
 	@missing=""; \
 	command -v docker-registry >/dev/null || command -v registry >/dev/null || missing="$$missing docker-registry"; \
 	command -v skopeo >/dev/null || missing="$$missing skopeo"; \
+	command -v podman >/dev/null || missing="$$missing podman"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \

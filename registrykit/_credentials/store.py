@@ -1,9 +1,10 @@
 """Stored registry logins, found and written the way docker and podman do.
 
 Docker keeps logins in ``config.json`` (``$DOCKER_CONFIG`` or ``~/.docker``);
-podman, buildah and skopeo keep them in ``auth.json`` (``REGISTRY_AUTH_FILE``,
-``$XDG_RUNTIME_DIR/containers`` or ``~/.config/containers``). Both formats are
-the same JSON document::
+podman, buildah and skopeo keep them in ``auth.json`` (``REGISTRY_AUTH_FILE``
+alone when set, else ``$XDG_RUNTIME_DIR/containers`` or, without it,
+``/run/containers/$UID``, then ``$XDG_CONFIG_HOME/containers``). Both formats
+are the same JSON document::
 
     {"auths": {"ghcr.io": {"auth": "<base64 user:pass>"}},
      "credHelpers": {"123.dkr.ecr.eu-west-1.amazonaws.com": "ecr-login"},
@@ -13,6 +14,10 @@ A ``credHelpers`` or ``credsStore`` entry names a ``docker-credential-<name>``
 program that keeps the secret in a keychain instead of the file.
 :class:`CredentialStore` reads all of them in the documented order, and writes
 back atomically with mode 0600 without disturbing entries it did not touch.
+A new login goes where the runtime looks (design.md, "Logins where the
+runtime looks"): the first file that already holds the host; else podman's
+``auth.json`` when podman is the only runtime; else docker's file. Docker
+Hub's key is ``docker.io`` in podman's files, docker's v1 URL in docker's.
 
 Secrets only ever travel through stdin/stdout of helper programs and the
 ``secret`` field of :class:`Credential`; they are never put in argv, logs,
@@ -27,18 +32,33 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .._model.errors import RegistryKitError
-from .._model.hosts import auth_key, normalize_host
+from .._model.hosts import DOCKER_HUB, auth_key, normalize_host
 from .helpers import TOKEN_USERNAME, Credential, Helper
 
 __all__ = ["Credential", "CredentialStore"]
 
 logger = logging.getLogger(__name__)
+
+# Where podman keeps logins when XDG_RUNTIME_DIR is unset (root shells): <here>/<uid>/.
+_RUN_CONTAINERS = Path("/run/containers")
+
+
+def _is_docker_file(path: Path) -> bool:
+    """docker's ``config.json`` rather than a podman/skopeo ``auth.json``."""
+    return path.name == "config.json"
+
+
+def _file_key(host: str, path: Path) -> str:
+    """The ``auths`` key for ``host`` in ``path``: podman writes Docker Hub as docker.io."""
+    h = normalize_host(host)
+    return h if h == DOCKER_HUB and not _is_docker_file(path) else auth_key(h)
 
 
 def _key_host(key: str) -> str | None:
@@ -126,16 +146,23 @@ class CredentialStore:
         d = os.environ.get("DOCKER_CONFIG")
         return Path(d).expanduser() / "config.json" if d else None
 
+    def _podman_files(self) -> list[Path]:
+        """podman's own ``auth.json`` files, in its read order (the first is where it writes)."""
+        runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
+        run = Path(runtime_dir) if runtime_dir else _RUN_CONTAINERS / str(os.getuid())
+        config = os.environ.get("XDG_CONFIG_HOME") or str(self._home() / ".config")
+        return [run / "containers" / "auth.json", Path(config) / "containers" / "auth.json"]
+
     def _candidates(self) -> list[Path]:
-        home = self._home()
         paths: list[Path | None] = [self.auth_file]
         env_file = os.environ.get("REGISTRY_AUTH_FILE")
-        paths.append(Path(env_file).expanduser() if env_file else None)
-        runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
-        paths.append(Path(runtime_dir) / "containers" / "auth.json" if runtime_dir else None)
-        paths.append(home / ".config" / "containers" / "auth.json")
-        paths.append(self._docker_config())
-        paths.append(home / ".docker" / "config.json")
+        if env_file:
+            # As podman and skopeo: that file alone (and the helpers it names).
+            paths.append(Path(env_file).expanduser())
+        else:
+            paths += self._podman_files()
+            paths.append(self._docker_config())
+            paths.append(self._home() / ".docker" / "config.json")
         seen: set[Path] = set()
         out: list[Path] = []
         for p in paths:
@@ -148,14 +175,34 @@ class CredentialStore:
         """The existing credentials files, in the order they are searched."""
         return [p for p in self._candidates() if p.is_file()]
 
-    def write_path(self) -> Path:
-        """The file a new plain-text login goes to (it may not exist yet)."""
+    def write_path(self, host: str | None = None) -> Path:
+        """The file a new plain-text login for ``host`` goes to (it may not exist yet).
+
+        An explicit ``auth_file`` or ``REGISTRY_AUTH_FILE`` wins; else the first
+        file already holding ``host``; else podman's ``auth.json`` when podman
+        is the only runtime; else docker's file.
+        """
         if self.auth_file is not None:
             return self.auth_file
         env_file = os.environ.get("REGISTRY_AUTH_FILE")
         if env_file:
             return Path(env_file).expanduser()
+        if host is not None:
+            holding = self._holding(normalize_host(host))
+            if holding is not None:
+                return holding
+        if shutil.which("podman") is not None and shutil.which("docker") is None:
+            return self._podman_files()[0]
         return self._docker_config() or self._home() / ".docker" / "config.json"
+
+    def _holding(self, host: str) -> Path | None:
+        """The first file with an ``auths`` or ``credHelpers`` entry for ``host``."""
+        for path, doc in self._docs():
+            auths = doc.get("auths")
+            keys = list(auths) if isinstance(auths, dict) else []
+            if self._cred_helper_for(doc, host) or any(_key_host(str(k)) == host for k in keys):
+                return path
+        return None
 
     def _docs(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         for path in self.read_paths():
@@ -220,20 +267,19 @@ class CredentialStore:
         A ``username`` of ``<token>`` stores ``secret`` as an identity token.
         """
         h = normalize_host(host)
-        key = auth_key(h)
-        path = self.write_path()
+        path = self.write_path(h)
+        key = _file_key(h, path)
         doc = self._load_for_update(path)
         helper_name = self._cred_helper_for(doc, h)
         store_name = self._creds_store(doc)
         if helper_name or store_name:
             kind = "credHelper" if helper_name else "credsStore"
             helper = self._helper(helper_name or store_name or "", kind, path)
-            helper.store(key, username, secret)
+            helper.store(auth_key(h), username, secret)
             # Drop a stale plain-text copy so it cannot shadow the helper's entry.
             if self._remove_auths(doc, h):
                 self._write(path, doc)
             logger.info("stored the login for %s in %s", h, helper.source)
-            self._warn_if_shadowed(h, path)
             return helper.source
         auths = doc.get("auths")
         if not isinstance(auths, dict):
@@ -249,31 +295,7 @@ class CredentialStore:
             auths[key] = {"auth": base64.b64encode(raw).decode("ascii")}
         self._write(path, doc)
         logger.info("stored the login for %s in %s", h, path)
-        self._warn_if_shadowed(h, path)
         return str(path)
-
-    def _warn_if_shadowed(self, host: str, written: Path) -> None:
-        """Warn when a file read before ``written`` still holds a login for ``host``.
-
-        Reading starts with podman's files but writing may go to docker's, so an
-        old podman login would otherwise silently win over the one just stored.
-        """
-        for path, doc in self._docs():
-            if path == written:
-                return
-            auths = doc.get("auths")
-            if isinstance(auths, dict) and any(
-                _key_host(str(k)) == host and _decode_entry(v) is not None for k, v in auths.items()
-            ):
-                logger.warning(
-                    "%s still holds a login for %s that is read before the one just "
-                    "stored in %s; log out of %s or remove that entry",
-                    path,
-                    host,
-                    written,
-                    host,
-                )
-                return
 
     @staticmethod
     def _load_for_update(path: Path) -> dict[str, Any]:

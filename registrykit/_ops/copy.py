@@ -1,8 +1,9 @@
 """``rk.copy``, ``rk.pull`` and ``rk.push``: one tag loop over two stores.
 
-A copy takes any two locations (``oci:DIR[:TAG]``, ``docker-archive:PATH[:TAG]``
-or a registry reference); a pull is a copy from a registry into a layout or
-an archive, a push a copy from one into a registry; ``copy_stores`` copies
+A copy takes any two locations (``oci:DIR[:TAG]``, ``docker-archive:PATH[:TAG]``,
+``podman:NAME[:TAG]``, ``docker-daemon:NAME[:TAG]`` or a registry reference);
+a pull is a copy from a registry into a layout, an archive or a runtime's
+store, a push a copy from one into a registry; ``copy_stores`` copies
 between stores a caller opened. ``_copy_tags`` walks the tags, runs the
 transfer for each and builds the result, so the three agree
 on what they count: ``size`` counts every blob once however many tags share
@@ -11,6 +12,7 @@ it, and mounted bytes are reported apart from those already present.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Sequence
@@ -18,19 +20,23 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from .._client import Client, get_client
-from .._model.errors import DigestMismatch, NotFound
+from .._model.digest import compute_digest
+from .._model.errors import DigestMismatch, InvalidReference, NotFound
 from .._model.manifest import Descriptor, Platform
-from .._model.reference import Reference, tag_problem, valid_names
+from .._model.reference import Reference, parse_reference, tag_problem, valid_names
 from .._stores.base import Store, entry_tag, find_entry
-from .._stores.open import Location, open_store, parse_location
+from .._stores.layout import as_oci
+from .._stores.open import Location, names_transport, open_store, parse_location
+from .._stores.runtime import TRANSPORTS, Runtime, local_runtime
 from .results import CopyResult, PullResult, PushResult, _Transferred
-from .transfer import TransferPlan, TransferStats, plan_transfer, run_transfer
+from .transfer import ManifestDoc, TransferPlan, TransferStats, plan_transfer, run_transfer
 
 __all__ = ["copy", "copy_stores", "pull", "push"]
 
 Platforms = str | Platform | Sequence[str | Platform] | None
 PullFormat = Literal["oci", "docker-archive"]
 _FORMATS = ("oci", "docker-archive")
+_RUNTIMES = ("podman", "docker")
 R = TypeVar("R", bound=_Transferred)
 # What the loop moves: a source tag or digest, and the destination tags it gets.
 Todo = list[tuple[str, list[str]]]
@@ -42,6 +48,7 @@ def copy(
     *,
     all_tags: bool = False,
     platforms: Platforms = None,
+    preserve_digests: bool = False,
     client: Client | None = None,
     progress: bool | None = None,
 ) -> CopyResult:
@@ -53,6 +60,9 @@ def copy(
     a list, e.g. ``"linux/arm64"``) copies a subset of a multi-arch image as a
     new index, whose digest then differs from the source's (the result says
     so). With ``all_tags=True`` both name repositories and every tag is copied.
+    Docker-format manifests written into an OCI layout get OCI media types, as
+    skopeo writes them (so skopeo and podman open them by tag), and a new
+    digest beside the source's; ``preserve_digests=True`` keeps the bytes.
     """
     src_loc = parse_location(src, repository=all_tags)
     dst_loc = parse_location(dst, repository=all_tags, default_tag=None)
@@ -63,6 +73,7 @@ def copy(
         dst_loc,
         all_tags=all_tags,
         platforms=platforms,
+        preserve_digests=preserve_digests,
         progress=progress,
         result=lambda dst_label, **fields: make(destination=dst_label, **fields),
     )
@@ -70,32 +81,50 @@ def copy(
 
 def pull(
     image: str | Reference,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | None = None,
     format: PullFormat = "oci",
     platform: str | Platform | None = None,
     all_tags: bool = False,
     *,
+    into: Runtime | None = None,
+    preserve_digests: bool = False,
     client: Client | None = None,
     progress: bool | None = None,
 ) -> PullResult:
-    """Download ``image`` into an OCI layout directory or a docker-archive tarball.
+    """Download ``image`` into an OCI layout directory, a docker-archive tarball or a runtime.
 
     A multi-arch tag keeps its index in a layout unless ``platform`` is
     given; a docker-archive holds one platform (``platform``, else
     linux/amd64 or the first). ``all_tags=True`` pulls every tag of the
     repository ``image`` names. An existing layout gains the new entries;
-    blobs already in it are not downloaded again.
+    blobs already in it are not downloaded again. ``into="podman"`` (or
+    ``"docker"``) loads the image into that runtime's store under its name
+    instead of writing ``path``, as ``podman pull`` does. A Docker-format
+    image gets OCI media types in a layout unless ``preserve_digests=True``
+    (see :func:`copy`).
     """
     if format not in _FORMATS:
         raise ValueError(f"format must be 'oci' or 'docker-archive', not {format!r}")
     src_loc = parse_location(image, repository=all_tags)
-    make = functools.partial(PullResult, image=str(src_loc), path=str(path), format=format)
+    if into is not None:
+        if into not in _RUNTIMES:
+            raise ValueError(f"into must be 'podman' or 'docker', not {into!r}")
+        dst_loc = Location(TRANSPORTS[into])
+    elif path is None:
+        raise ValueError("pull needs a path to write, or into='podman' or 'docker'")
+    else:
+        dst_loc = Location(format, path=str(path))
+    shown_format = dst_loc.transport
+    make = functools.partial(
+        PullResult, image=str(src_loc), path=str(path or into), format=shown_format
+    )
     return _copy_locations(
         get_client(client),
         src_loc,
-        Location(format, path=str(path)),
+        dst_loc,
         all_tags=all_tags,
         platform=platform,
+        preserve_digests=preserve_digests,
         progress=progress,
         result=lambda _dst_label, **fields: make(**fields),
     )
@@ -109,11 +138,14 @@ def push(
     client: Client | None = None,
     progress: bool | None = None,
 ) -> PushResult:
-    """Upload from an OCI layout directory or docker-archive tarball to a registry.
+    """Upload from an OCI layout directory, a docker-archive tarball or a runtime's store.
 
     The entry whose ref name equals the image's tag is pushed, or the only
-    entry when there is one. With ``all_tags=True`` ``image`` names a
-    repository and every tagged entry is pushed under its own tag.
+    entry when there is one. A ``path`` that is neither file nor directory
+    but an image name (``myapp:latest``) is taken from the detected runtime's
+    local store (``podman:``/``docker-daemon:`` name it explicitly). With
+    ``all_tags=True`` ``image`` names a repository and every tagged entry is
+    pushed under its own tag.
     """
     dst_loc = parse_location(image, repository=all_tags, default_tag=None)
     make = functools.partial(PushResult, path=str(path))
@@ -128,16 +160,31 @@ def push(
 
 
 def _local_location(path: str | os.PathLike[str]) -> Location:
-    """A layout directory (with index.json) or a docker-archive file, for reading."""
+    """A layout directory, a docker-archive file, or an image in the runtime's store."""
     p = Path(path)
     if p.is_dir():
         return Location("oci", path=str(p))
     if p.is_file():
         return Location("docker-archive", path=str(p))
+    text = os.fspath(path)
+    if names_transport(text):
+        return parse_location(text)
+    runtime = local_runtime()
+    if runtime is not None and _is_reference(text):
+        return parse_location(f"{TRANSPORTS[runtime]}:{text}")
     raise NotFound(
-        f"{p} does not exist. Give an OCI layout directory (holding index.json) or a "
-        "docker-archive tarball (docker save -o image.tar, rk.pull(..., format='docker-archive'))."
+        f"{p} does not exist. Give an OCI layout directory (holding index.json), a "
+        "docker-archive tarball (docker save -o image.tar, rk.pull(..., format='docker-archive')) "
+        "or an image in podman's or docker's store (podman:NAME:TAG)."
     )
+
+
+def _is_reference(text: str) -> bool:
+    try:
+        parse_reference(text)
+    except InvalidReference:
+        return False
+    return True
 
 
 def copy_stores(
@@ -174,12 +221,13 @@ def _copy_locations(
     result: Callable[..., R],
     platforms: Platforms = None,
     platform: str | Platform | None = None,
+    preserve_digests: bool = False,
     progress: bool | None = None,
 ) -> R:
     """Open both ends, decide which tags move, and run the tag loop."""
-    archive = dst_loc.transport == "docker-archive"  # one platform per tag, no index
+    one_platform = dst_loc.one_platform
     subset = _platform_list(platforms)
-    if archive and platform is None and subset is not None and len(subset) == 1:
+    if one_platform and platform is None and subset is not None and len(subset) == 1:
         platform, subset = subset[0], None
     ref = dst_loc.reference
     with (
@@ -195,7 +243,8 @@ def _copy_locations(
             expect=expect,
             platforms=subset,
             platform=platform,
-            single_image=archive,
+            single_image=one_platform,
+            oci_types=dst_loc.transport == "oci" and not preserve_digests,
             progress=progress,
             result=lambda tag, **fields: result(
                 _label(dst_loc, all_tags, None if all_tags else tag),
@@ -217,6 +266,7 @@ def _copy_tags(
     platforms: list[str | Platform] | None = None,
     platform: str | Platform | None = None,
     single_image: bool = False,
+    oci_types: bool = False,
     progress: bool | None = None,
 ) -> R:
     """The one tag loop: transfer each image under its tags, then report it all once."""
@@ -230,6 +280,8 @@ def _copy_tags(
         plan = plan_transfer(
             c, src, source_id, platforms=platforms, platform=platform, single_image=single_image
         )
+        if oci_types:
+            plan = _with_oci_types(plan)
         if expect is not None and expect != plan.digest:
             raise DigestMismatch(
                 f"the destination names digest {expect} but the copied image is "
@@ -256,6 +308,19 @@ def _copy_tags(
         media_type=plans[0].top.media_type if len(plans) == 1 else None,
         images=images,
     )
+
+
+def _with_oci_types(plan: TransferPlan) -> TransferPlan:
+    """``plan`` with its Docker manifests converted (``as_oci``): children, then the top."""
+    converted: dict[str, Descriptor] = {}
+    children: list[ManifestDoc] = []
+    for child in plan.children:
+        raw, media_type = as_oci(child.raw, child.media_type, converted)
+        children.append(ManifestDoc(raw, media_type, compute_digest(raw)))
+        converted[child.digest] = Descriptor(media_type, children[-1].digest, len(raw))
+    raw, media_type = as_oci(plan.top.raw, plan.top.media_type, converted)
+    top = ManifestDoc(raw, media_type, compute_digest(raw))
+    return dataclasses.replace(plan, top=top, children=children)
 
 
 def _todo(

@@ -72,8 +72,9 @@ class _Transferred(_Summary):
             rows.append(
                 (
                     "Note",
-                    f"the digest differs from the source's ({self.source_digest or '-'}) "
-                    "because only some platforms were copied",
+                    f"the digest differs from the source's ({self.source_digest or '-'}): "
+                    "only some platforms were copied, or a Docker-format manifest got OCI "
+                    "media types in the layout (preserve_digests=True keeps the bytes)",
                 )
             )
         if self.platforms:

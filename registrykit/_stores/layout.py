@@ -3,7 +3,9 @@
 The layout is ``oci-layout``, ``index.json`` and ``blobs/<alg>/<hex>``, as
 the OCI image spec describes and skopeo's ``oci:`` transport reads and
 writes. Tagged entries of ``index.json`` carry the tag in the
-``org.opencontainers.image.ref.name`` annotation.
+``org.opencontainers.image.ref.name`` annotation. skopeo and podman open an
+entry by tag only when its media type is OCI: :func:`as_oci` converts Docker
+manifests on the way in, as skopeo does (a copy may keep the bytes instead).
 
 Two rules keep the directory trustworthy after a crash or a bad download:
 
@@ -21,7 +23,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from .._model.digest import (
 )
 from .._model.errors import DigestMismatch, NotFound, RegistryKitError
 from .._model.manifest import Descriptor
+from .archive import DOCKER_LAYER_TAR
 from .base import (
     BlobOpener,
     Closing,
@@ -49,9 +52,42 @@ from .base import (
     tagged,
 )
 
-__all__ = ["LayoutStore"]
+__all__ = ["LayoutStore", "as_oci"]
 
 _LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
+# Docker media types and their OCI equivalents, as skopeo converts them when
+# it writes an oci: layout: skopeo and podman skip index entries of any other type.
+_TO_OCI = {
+    mt.DOCKER_MANIFEST: mt.OCI_MANIFEST,
+    mt.DOCKER_MANIFEST_LIST: mt.OCI_INDEX,
+    mt.DOCKER_CONFIG: mt.OCI_CONFIG,
+    mt.DOCKER_LAYER_GZIP: mt.OCI_LAYER_GZIP,
+    DOCKER_LAYER_TAR: mt.OCI_LAYER,
+    mt.DOCKER_FOREIGN_LAYER: mt.OCI_LAYER_NONDIST_GZIP,
+}
+
+
+def as_oci(raw: bytes, media_type: str, converted: Mapping[str, Descriptor]) -> tuple[bytes, str]:
+    """A Docker manifest or manifest list rewritten with OCI media types (others unchanged).
+
+    Blob bytes stay as they are; only the manifest changes, and with it its
+    digest. ``converted`` maps a child manifest's old digest to the descriptor
+    of its converted bytes, so a manifest list points at the converted children.
+    """
+    if media_type not in (mt.DOCKER_MANIFEST, mt.DOCKER_MANIFEST_LIST):
+        return raw, media_type
+    doc = json.loads(raw)
+    doc["mediaType"] = _TO_OCI[media_type]
+    described = [doc.get("config"), *(doc.get("layers") or ()), *(doc.get("manifests") or ())]
+    for item in described:
+        if not isinstance(item, dict):
+            continue
+        child = converted.get(item.get("digest", ""))
+        if child is not None:
+            item.update(mediaType=child.media_type, digest=child.digest, size=child.size)
+        elif item.get("mediaType") in _TO_OCI:
+            item["mediaType"] = _TO_OCI[item["mediaType"]]
+    return json.dumps(doc, separators=(",", ":")).encode(), _TO_OCI[media_type]
 
 
 class LayoutStore(Closing):

@@ -99,11 +99,12 @@ def test_erase_everywhere(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     env.add_helper("desktop")
     env.set_keychain("fake", {"ghcr.io": ("alice", SECRET)})
     env.set_keychain("desktop", {"ghcr.io": ("alice", SECRET), "quay.io": ("q", "1")})
+    # podman's runtime file (REGISTRY_AUTH_FILE would be read alone, contract v2).
     podman = write_json(
-        env.root / "auth.json",
+        env.root / "run" / "containers" / "auth.json",
         {"auths": {"ghcr.io": {"auth": b64("p:1")}, "quay.io": {"auth": b64("q:1")}}},
     )
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(podman))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(env.root / "run"))
     write_json(
         env.docker_config,
         {
@@ -136,8 +137,11 @@ def test_records_list_every_login_without_secrets(
     env.add_helper("desktop")
     env.set_keychain("fake", {"ghcr.io": ("alice", SECRET), "unrelated.io": ("z", SECRET)})
     env.set_keychain("desktop", {DOCKER_HUB_KEY: ("bob", TOKEN)})
-    podman = write_json(env.root / "auth.json", {"auths": {"quay.io/team": {"auth": b64("q:1")}}})
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(podman))
+    podman = write_json(
+        env.root / "run" / "containers" / "auth.json",
+        {"auths": {"quay.io/team": {"auth": b64("q:1")}}},
+    )
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(env.root / "run"))
     write_json(
         env.docker_config,
         {

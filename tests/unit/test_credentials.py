@@ -111,9 +111,11 @@ def test_empty_entries_and_other_hosts_are_not_matches(env: Env) -> None:
 def test_broken_file_is_skipped_with_a_warning(
     env: Env, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    broken = env.root / "broken.json"
+    # podman's runtime auth.json is read first (REGISTRY_AUTH_FILE would be read alone).
+    broken = env.root / "run" / "containers" / "auth.json"
+    broken.parent.mkdir(parents=True)
     broken.write_text("{not json")
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(broken))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(env.root / "run"))
     write_json(env.docker_config, {"auths": {"ghcr.io": {"auth": b64("u:p")}}})
     with caplog.at_level(logging.WARNING):
         cred = CredentialStore().get("ghcr.io")
@@ -143,12 +145,17 @@ def test_read_order_and_precedence(env: Env, monkeypatch: pytest.MonkeyPatch) ->
     user_podman = env.home / ".config" / "containers" / "auth.json"
     docker_cfg = env.root / "dockercfg" / "config.json"
     home_docker = env.docker_config
-    order = [explicit, regfile, xdg, user_podman, docker_cfg, home_docker]
-    for i, path in enumerate(order):
+    order = [explicit, xdg, user_podman, docker_cfg, home_docker]
+    for i, path in enumerate([*order, regfile]):
         write_json(path, {"auths": {"r.example": {"auth": b64(f"user{i}:pw{i}")}}})
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(regfile))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)  # ~/.config, as podman
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(env.root / "run"))
     monkeypatch.setenv("DOCKER_CONFIG", str(docker_cfg.parent))
+    # With REGISTRY_AUTH_FILE set, podman and skopeo read that file alone (contract v2).
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(regfile))
+    assert CredentialStore(explicit).read_paths() == [explicit, regfile]
+    assert CredentialStore().read_paths() == [regfile]
+    monkeypatch.delenv("REGISTRY_AUTH_FILE")
 
     assert CredentialStore(explicit).read_paths() == order
     assert CredentialStore().read_paths() == order[1:]
@@ -330,22 +337,19 @@ def test_repr_and_str_never_show_the_secret(env: Env) -> None:
     assert "alice" in repr(cred) and "/x/config.json" in str(cred)
 
 
-def test_store_warns_when_an_earlier_file_shadows_the_new_login(
-    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_store_updates_the_file_that_already_holds_the_host(
+    env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Contract v2: an older podman login is replaced where it is, not shadowing a new one.
     runtime_auth = write_json(
         env.root / "run" / "containers" / "auth.json",
         {"auths": {"ghcr.io": {"auth": b64("old:pw")}}},
     )
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(env.root / "run"))
-    with caplog.at_level(logging.WARNING):
-        assert CredentialStore().store("ghcr.io", "alice", SECRET) == str(env.docker_config)
-    assert str(runtime_auth) in caplog.text and "ghcr.io" in caplog.text
-    assert_no_secret(caplog.text)
-    caplog.clear()
-    with caplog.at_level(logging.WARNING):
-        CredentialStore().store("quay.io", "alice", SECRET)
-    assert caplog.text == ""
+    assert CredentialStore().store("ghcr.io", "alice", SECRET) == str(runtime_auth)
+    cred = CredentialStore().get("ghcr.io")
+    assert cred is not None and (cred.username, cred.source) == ("alice", str(runtime_auth))
+    assert CredentialStore().store("quay.io", "alice", SECRET) == str(env.docker_config)
 
 
 # --------------------------------------------------------------------------- keychain
