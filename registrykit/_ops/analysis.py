@@ -396,18 +396,24 @@ def audit_records(
     references; ``unique_size`` is the rest, the bytes only this repository's
     blobs hold: what deleting it would free (if no repository left out of
     the audit shares them). Untagged manifests cannot be listed over the
-    API, so their blobs are not counted. Repositories are audited one after another; each
-    one's requests fan out on the client's pool.
+    API, so their blobs are not counted. With at least as many repositories as the
+    client's concurrency, repositories fan out on the client's pool (each one's tags
+    then resolve in its worker); with fewer, each repository's tags fan out instead.
     """
     c = get_client(client)
     names = list(repositories)
     advance = bar(len(names), "auditing", unit="repo", progress=progress)
-    per_repo: list[tuple[str, list[ImageRecord], dict[str, int]]] = []
-    for name in names:
+    wide = len(names) >= c.concurrency
+    # One bar for the whole audit when repositories run side by side.
+    inner: ProgressArg = False if wide else progress
+
+    def one(name: str) -> tuple[str, list[ImageRecord], dict[str, int]]:
         ref = parse_repository(name)
-        records = tag_records(ref, include_attestations=True, progress=progress, client=c)
-        per_repo.append((f"{ref.registry}/{ref.repository}", records, blob_sizes(records)))
+        records = tag_records(ref, include_attestations=True, progress=inner, client=c)
         advance(1)
+        return f"{ref.registry}/{ref.repository}", records, blob_sizes(records)
+
+    per_repo = c.map(one, names) if wide else [one(name) for name in names]
 
     holders: dict[str, int] = {}
     for _, _, blobs in per_repo:
