@@ -198,7 +198,8 @@ class LocalRegistry:
         self.auth = auth
         self._username = username
         if password is None and auth == "htpasswd":
-            password = secrets.token_urlsafe(18)
+            # Hex: never starts with "-", which `registrykit login -p` would take for an option.
+            password = secrets.token_hex(16)
         self._password = password
         self._users = dict(users or {})
         self.tls = tls

@@ -10,7 +10,13 @@ from __future__ import annotations
 import registrykit as rk
 
 
-def test_wide_and_narrow_audits_agree(registry):
+def test_wide_and_narrow_audits_agree():
+    # Its own registry: the shared one must not gain the samples' signature tags.
+    with rk.LocalRegistry() as registry:
+        _check(registry)
+
+
+def _check(registry: rk.LocalRegistry) -> None:
     with rk.Client(cache_dir=None) as seeder:
         rk.samples.push(registry, client=seeder)
     with rk.Client(cache_dir=None, concurrency=8) as narrow:
