@@ -10,15 +10,13 @@ search live in ``vendors``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._client import Client, get_client
 from .._model import mediatypes as mt
-from .._model.errors import RegistryError
-from .._model.manifest import Index, Platform
+from .._model.manifest import Index, Platform, json_object
 from .._model.reference import Reference, tag_problem, valid_names
 from .._model.render import Summary, Value
 from .._model.units import human_size
@@ -26,7 +24,7 @@ from .._stores.base import Store
 from .analysis import order_tags
 from .listing import open_image, read_small_blob, resolve_source
 
-__all__ = ["ImageInfo", "LayerInfo", "config", "inspect", "manifest", "parse_object"]
+__all__ = ["ImageInfo", "LayerInfo", "config", "inspect", "manifest"]
 
 
 @dataclass(frozen=True)
@@ -191,7 +189,7 @@ def manifest(image: str | Reference, *, client: Client | None = None) -> dict[st
     with open_image(image, client=client) as source:
         raw, _, _ = source.store.manifest_get(source.ref)
         what = f"manifest of {source.store.describe(source.ref)}"
-    return parse_object(raw, what)
+    return json_object(raw, what)
 
 
 def config(
@@ -215,15 +213,4 @@ def config(
         else:
             raw = read_small_blob(source.store, resolved.manifest.config.digest)
         what = f"config of {source.store.describe(source.ref)}"
-    return parse_object(raw, what)
-
-
-def parse_object(raw: bytes, what: str) -> dict[str, Any]:
-    """``raw`` as a JSON object; a RegistryError naming ``what`` otherwise."""
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise RegistryError(f"the {what} is not JSON ({exc})") from None
-    if isinstance(value, dict):
-        return value
-    raise RegistryError(f"the {what} is not a JSON object")
+    return json_object(raw, what)
