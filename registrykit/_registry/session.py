@@ -15,11 +15,16 @@ from typing import Any
 import httpx
 
 from .._model.digest import is_digest
-from .._model.errors import InvalidReference, RegistryError, RegistryUnavailable, Unsupported
+from .._model.errors import InvalidReference, RegistryError, Unsupported
 from .._model.manifest import json_object
 from .._model.reference import digest_problem, repository_problem, tag_problem
 from .._transport.auth import SCOPES_EXTENSION
-from .._transport.errors import raise_for_response, transport_error
+from .._transport.errors import (
+    MAX_ERROR_BODY,
+    raise_for_response,
+    read_capped,
+    transport_error,
+)
 from .cache import ContentCache
 
 __all__ = [
@@ -40,7 +45,6 @@ log = logging.getLogger(__name__)
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024  # what distribution and containerd accept
 MAX_CONFIG_SIZE = 8 * 1024 * 1024
 MAX_PAGE_SIZE = 4 * 1024 * 1024  # one tag-list, catalog or referrers page
-MAX_ERROR_BODY = 64 * 1024  # an error's errors[] fits easily; the rest is cut
 _MAX_OTHER_BODY = 64 * 1024  # answers whose body nobody reads (HEAD, PUT, POST)
 
 # A small body must arrive within this many read timeouts from its headers:
@@ -158,26 +162,7 @@ class RegistrySession:
         return data
 
     def _read_capped(self, response: httpx.Response, cap: int, what: str) -> bytes:
-        """Up to ``cap`` bytes of the body (the rest is dropped), then close it."""
-        deadline = self._deadline()
-        parts: list[bytes] = []
-        total = 0
-        try:
-            for chunk in response.iter_bytes():
-                parts.append(chunk[: cap - total])
-                total += len(parts[-1])
-                if total >= cap:
-                    break
-                if deadline is not None and time.monotonic() > deadline:
-                    raise RegistryUnavailable(
-                        f"{self.host} sent {what} too slowly: {total} bytes in "
-                        f"{self._deadline_seconds():.0f} s. Check the network; retry later."
-                    )
-        except httpx.TransportError as exc:
-            raise transport_error(exc, self.host) from None
-        finally:
-            response.close()
-        return b"".join(parts)
+        return read_capped(response, cap, what, host=self.host, deadline=self._deadline())
 
     def _deadline_seconds(self) -> float | None:
         read = self.http.timeout.read

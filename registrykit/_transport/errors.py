@@ -11,6 +11,7 @@ import datetime as dt
 import email.utils
 import json
 import ssl
+import time
 from typing import Any
 
 import httpx
@@ -19,29 +20,56 @@ from .._credentials.process import scrub
 from .._model import errors as err
 
 _NOT_FOUND_CODES = {"NAME_UNKNOWN", "MANIFEST_UNKNOWN", "BLOB_UNKNOWN", "BLOB_UPLOAD_UNKNOWN"}
-# An error answer is a few hundred bytes; more is read no further.
-_MAX_ERROR_BODY = 256 * 1024
+# An error answer is a few hundred bytes: its errors[] fits easily; the rest is cut.
+MAX_ERROR_BODY = 64 * 1024
 # At most this many of a registry's errors[] entries are kept.
 _MAX_ERRORS = 8
 
 
-def read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
-    """The body of a streamed ``response``, refusing to read more than ``limit`` bytes."""
+def read_capped(
+    response: httpx.Response, cap: int, what: str, *, host: str, deadline: float | None = None
+) -> bytes:
+    """Up to ``cap`` bytes of ``response``'s body (the rest is dropped), then it is closed.
+
+    The one bounded reader of the package. ``deadline`` (a ``time.monotonic()``
+    value) bounds a body that drips: past it, ``RegistryUnavailable``.
+    """
     # A response built from bytes (a mock, a test) is already read: bounded all the same.
     chunks = [response.content] if response.is_stream_consumed else response.iter_bytes()
-    kept: list[bytes] = []
+    parts: list[bytes] = []
     total = 0
-    for chunk in chunks:
-        total += len(chunk)
-        if total > limit:
-            response.close()
-            raise err.RegistryError(
-                f"{what} is larger than {limit // 1024} KiB; refusing to read more",
-                status=response.status_code,
-            )
-        kept.append(chunk)
-    body = b"".join(kept)
-    response._content = body  # later .content / .json() see the bounded body
+    try:
+        for chunk in chunks:
+            parts.append(chunk[: cap - total])
+            total += len(parts[-1])
+            if total >= cap:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                raise err.RegistryUnavailable(
+                    f"{host} sent {what} too slowly: {total} bytes before the deadline. "
+                    "Check the network; retry later."
+                )
+    except httpx.TransportError as exc:
+        raise transport_error(exc, host) from None
+    finally:
+        response.close()
+    return b"".join(parts)
+
+
+def read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
+    """The whole body of ``response``, refusing more than ``limit`` bytes.
+
+    The body is kept on the response, so later ``.content`` / ``.json()`` see it.
+    """
+    request = response._request  # None for a response built by hand (a mock)
+    host = request.url.host if request is not None else "the registry"
+    body = read_capped(response, limit + 1, what, host=host)
+    if len(body) > limit:
+        raise err.RegistryError(
+            f"{what} is larger than {limit // 1024} KiB; refusing to read more",
+            status=response.status_code,
+        )
+    response._content = body
     return body
 
 
@@ -55,7 +83,7 @@ def registry_errors(response: httpx.Response) -> list[dict[str, Any]]:
         if response.is_stream_consumed:
             content = response.content
         else:
-            content = read_bounded(response, _MAX_ERROR_BODY, "error answer")
+            content = read_bounded(response, MAX_ERROR_BODY, "error answer")
         body = json.loads(content or b"{}")
     except (ValueError, httpx.HTTPError, httpx.StreamError, err.RegistryError):
         return []
