@@ -337,6 +337,9 @@ class PrivateHub:
             return httpx.Response(404, json={"message": "object not found"})
         if request.url.path == "/v2/namespaces/alice/repositories/private/tags":
             return httpx.Response(200, json={"count": 2, "next": None, "results": self.tags})
+        if request.url.path == "/v2/namespaces/alice/repositories":
+            repos = [{"name": "private", "namespace": "alice", "is_private": True}]
+            return httpx.Response(200, json={"count": 1, "next": None, "results": repos})
         return httpx.Response(404, json={"message": "object not found"})
 
 
@@ -417,3 +420,34 @@ def test_hub_quota_counts_one_pull_per_architecture(remaining: int, refused: boo
             records = listing.tag_records("docker.io/alice/private", manifests=True, client=c)
             assert {r.tag for r in records} == {"v1", "v2"}
             assert {r.pushed for r in records} == {pd.Timestamp(T1), pd.Timestamp(T2)}
+
+
+def test_private_hub_namespace_catalog_with_a_hub_token() -> None:
+    fake, _ = _private_hub()
+    with rk.Client(
+        cache_dir=None,
+        transport=httpx.MockTransport(fake),
+        logins={"docker.io": ("alice", HUB_PASSWORD)},
+    ) as c:
+        df = rk.frames.catalog("docker.io/alice", client=c)
+    assert df["repository"].tolist() == ["alice/private"]
+
+
+def test_hub_entries_with_bad_digests_or_sizes_are_left_out() -> None:
+    fake, web = _private_hub()
+    good = web.tags[0]
+    web.tags = [
+        good,
+        {**good, "name": "bad-digest", "images": [{**good["images"][0], "digest": "sha256:../x"}]},
+        {**good, "name": "bad-size", "images": [{**good["images"][0], "size": -1}]},
+        {**good, "name": "../escape"},
+    ]
+    df = _tags(fake, "docker.io/alice/private", logins={"docker.io": ("alice", HUB_PASSWORD)})
+    assert df["tag"].tolist() == ["v1"]
+
+
+def test_an_oversized_hub_page_is_refused() -> None:
+    fake, web = _private_hub()
+    web.tags = [{"name": "x" * 100, "pad": "y" * (5 * 1024 * 1024)}]
+    with pytest.raises(rk.Unsupported, match="over 4 MiB"):
+        _tags(fake, "docker.io/alice/private", logins={"docker.io": ("alice", HUB_PASSWORD)})
