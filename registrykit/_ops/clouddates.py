@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from urllib.parse import quote
@@ -53,7 +54,9 @@ def login_headers(
     own = httpx.URL(registry.base_url).netloc.decode("ascii")
     challenge = client.auth.challenge(own)
     realm = challenge.params.get("realm", "") if challenge else ""
-    trusted = {own, httpx.URL(realm).netloc.decode("ascii") if realm else own}
+    trusted = {own}
+    with contextlib.suppress(httpx.InvalidURL, UnicodeError):  # no URL: the registry only
+        trusted.add(httpx.URL(realm).netloc.decode("ascii") if realm else own)
     if (
         login is None
         or login.identity_token

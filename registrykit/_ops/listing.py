@@ -245,7 +245,7 @@ def tag_records(
     repository this cache has listed before is resolved with HEADs, so
     unchanged tags cost nothing more; a first listing GETs each tag's
     manifest directly, because a HEAD could not save anything yet.
-    ``pushed`` comes from the vendor's API where it has one (``webapis.py``).
+    ``pushed`` comes from the vendor's API where it has one (``vendordates.py``).
     On Docker Hub a manifest GET is a pull, so unless ``manifests`` asks for
     what only manifests hold (layers, config ``created``), the records come
     from Hub's tags API and no manifest is read; with ``manifests`` the call

@@ -243,7 +243,8 @@ def harbor_pushed(
     ``GET /api/v2.0/projects/{project}/repositories/{name}/artifacts
     ?with_tag=true&page_size=100&page=N``, the name URL-encoded twice (its
     slashes too), answers artifacts with ``push_time`` and ``tags[]`` of
-    ``{"name", "push_time"}``. Credentials go only to the registry's own host.
+    ``{"name", "push_time"}``. The registry login goes as Basic credentials,
+    only where ``login_headers`` allows.
     """
     project, _, name = repo.partition("/")
     if not name:
