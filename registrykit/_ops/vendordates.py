@@ -115,7 +115,7 @@ def _hub_names(client: Client, repo: str, tags: Iterable[str] | None) -> tuple[l
     found = {str(t["name"]): t for t in hub_tags(client, repo)}
     names = list(tags) if tags is not None else list(found)
     check_pulls(client, repo, {name: found.get(name) for name in names})
-    pushed = {name: when for name in names if name in found if (when := hub_pushed(found[name]))}
+    pushed = {name: when for name in names if name in found and (when := hub_pushed(found[name]))}
     return names, pushed
 
 
