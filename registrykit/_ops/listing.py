@@ -21,9 +21,10 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from .._client import Client, get_client
-from .._model.errors import AuthenticationError, NotFound, PermissionDenied, Unsupported
+from .._model.errors import NotFound, Unsupported
 from .._model.hosts import DOCKER_HUB
 from .._model.manifest import (
+    UNKNOWN_PLATFORM,
     Descriptor,
     ImageConfig,
     Index,
@@ -32,8 +33,7 @@ from .._model.manifest import (
     parse_manifest,
 )
 from .._model.platform import platform_matches, preferred_platform
-from .._model.reference import Reference, parse_repository
-from .._registry.api import RegistryClient
+from .._model.reference import Reference, digest_problem, parse_repository
 from .._registry.session import MAX_CONFIG_SIZE
 from .._stores.archive import ArchiveReader
 from .._stores.base import Store
@@ -41,16 +41,8 @@ from .._stores.layout import LayoutStore
 from .._stores.open import Location, open_store, parse_location
 from .._stores.registry import RegistryStore
 from .progress import ProgressArg, bar
-from .webapis import (
-    QUAY,
-    check_pulls,
-    gcr_tags,
-    ghcr_pushed,
-    hub_tags,
-    is_gcr,
-    quay_pushed,
-    trusted_time,
-)
+from .vendordates import names_and_pushed
+from .webapis import hub_platform, hub_pushed, hub_tags, trusted_time
 
 __all__ = [
     "ImageRecord",
@@ -253,7 +245,7 @@ def tag_records(
     repository this cache has listed before is resolved with HEADs, so
     unchanged tags cost nothing more; a first listing GETs each tag's
     manifest directly, because a HEAD could not save anything yet.
-    ``pushed`` comes from the vendor's API where it has one (``webapis.py``).
+    ``pushed`` comes from the vendor's API where it has one (``vendordates.py``).
     On Docker Hub a manifest GET is a pull, so unless ``manifests`` asks for
     what only manifests hold (layers, config ``created``), the records come
     from Hub's tags API and no manifest is read; with ``manifests`` the call
@@ -267,9 +259,7 @@ def tag_records(
     want = Platform.parse(platform) if platform else None
     if registry.host == DOCKER_HUB and not manifests:
         return _hub_records(client, repo, tags, want, include_attestations)
-    names, pushed = _names_and_pushed(client, registry, repo, tags)
-    if registry.host == DOCKER_HUB:
-        check_pulls(client, repo, names)
+    names, pushed = names_and_pushed(client, registry, repo, tags)
     seen_key = f"listed:{registry.host}/{repo}"
     warm = client.cache.has_marker(seen_key)
     once = _Once()
@@ -312,27 +302,6 @@ def tag_records(
     return records
 
 
-def _names_and_pushed(
-    client: Client, registry: RegistryClient, repo: str, tags: Iterable[str] | None
-) -> tuple[list[str], dict[str, dt.datetime]]:
-    """The tags to list and the push time of those the vendor's API dates."""
-    pushed: dict[str, dt.datetime] = {}
-    if is_gcr(registry.host):
-        names, pushed = gcr_tags(registry, repo)  # the tags list itself carries the times
-        return (list(tags) if tags is not None else names), pushed
-    if registry.host == "ghcr.io":
-        try:
-            pushed = ghcr_pushed(client, repo)
-        except (NotFound, PermissionDenied):
-            pushed = {}  # a token without read:packages: the listing goes on undated
-    if registry.host == QUAY:
-        try:
-            pushed = quay_pushed(client.http, repo)
-        except (NotFound, PermissionDenied, AuthenticationError):
-            pushed = {}  # a private repository without an API token: undated
-    return (list(tags) if tags is not None else registry.tags(repo)), pushed
-
-
 def _hub_records(
     client: Client,
     repo: str,
@@ -340,36 +309,42 @@ def _hub_records(
     want: Platform | None,
     include_attestations: bool,
 ) -> list[ImageRecord]:
-    """Records from Docker Hub's tags API: digests, per-platform sizes, push times; no pull."""
+    """Records from Docker Hub's tags API: digests, per-platform sizes, push times; no pull.
+
+    Hub's answer is checked as a registry's would be: digests must pass the
+    grammar and sizes be counts, or the entry is left out.
+    """
     wanted = set(tags) if tags is not None else None
     out = []
-    for t in hub_tags(client.http, repo):
+    for t in hub_tags(client, repo):
         tag = str(t["name"])
         if wanted is not None and tag not in wanted:
             continue
-        pushed = trusted_time(t.get("tag_last_pushed") or t.get("last_updated"))
-        for image in (i for i in t.get("images") or [] if isinstance(i, dict)):
-            parts = (image.get("os"), image.get("architecture"), image.get("variant"))
-            platform = "/".join(str(p) for p in parts if p) or "unknown/unknown"
-            attestation = platform == "unknown/unknown"
+        images = t.get("images")
+        for image in (i for i in images or [] if isinstance(i, dict) and isinstance(images, list)):
+            platform = hub_platform(image)
+            attestation = platform == UNKNOWN_PLATFORM
             if attestation and not include_attestations:
                 continue
             if not attestation and not platform_matches(want, Platform.parse(platform)):
                 continue
-            image_digest = str(image.get("digest") or "")
+            image_digest, size = image.get("digest"), image.get("size")
+            if digest_problem(image_digest) or type(size) is not int or size < 0:
+                continue
+            top = t.get("digest") if digest_problem(t.get("digest")) is None else image_digest
             record = ImageRecord(
                 repository=repo,
                 tag=tag,
-                digest=str(t.get("digest") or image_digest),
+                digest=str(top),
                 media_type=str(t.get("media_type") or ""),
                 platform=platform,
-                image_digest=image_digest,
+                image_digest=str(image_digest),
                 created=None,  # only the config holds it, and reading it costs a pull
-                size=int(image.get("size") or 0),
+                size=size,
                 layers=(),
                 config_digest=None,
                 attestation=attestation,
-                pushed=pushed or trusted_time(image.get("last_pushed")),
+                pushed=hub_pushed(t) or trusted_time(image.get("last_pushed")),
             )
             out.append(record)
     return out

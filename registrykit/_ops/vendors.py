@@ -4,10 +4,11 @@ Docker Hub's pull limit (read from a manifest HEAD, which costs no pull) and
 its search API (``/v1/search``; other registries get a catalog filter), and
 deletes on Docker Hub and GHCR, which refuse the registry API's DELETE:
 
-* Docker Hub: ``POST https://hub.docker.com/v2/users/login`` with
-  ``{"username", "password"}`` returns ``{"token"}``; then
-  ``DELETE https://hub.docker.com/v2/repositories/<ns>/<repo>/tags/<tag>/``
-  with ``Authorization: JWT <token>`` removes one tag.
+* Docker Hub: ``POST https://hub.docker.com/v2/auth/token`` with
+  ``{"identifier": user, "secret": password or access token}`` returns
+  ``{"access_token"}`` (``/v2/users/login`` is deprecated in Hub's API
+  reference); then ``DELETE https://hub.docker.com/v2/repositories/<ns>/<repo>/tags/<tag>/``
+  with ``Authorization: Bearer <token>`` removes one tag.
 * GHCR: the GitHub REST API lists a package's versions
   (``GET /users/{user}/packages/container/{name}/versions``, or
   ``/orgs/{org}/...``); the version whose ``name`` is the manifest digest is
@@ -67,12 +68,12 @@ def github_headers(token: str) -> dict[str, str]:
 
 
 def dockerhub_login(http: httpx.Client, username: str, password: str) -> str:
-    """A Docker Hub JWT for the web API."""
+    """A Docker Hub API token for the web API (``POST /v2/auth/token``)."""
     response = send_outside(
         http,
         "POST",
-        f"{HUB_API}/v2/users/login",
-        json={"username": username, "password": password},
+        f"{HUB_API}/v2/auth/token",
+        json={"identifier": username, "secret": password},
     )
     if response.status_code in (401, 403):
         raise AuthenticationError(
@@ -82,11 +83,11 @@ def dockerhub_login(http: httpx.Client, username: str, password: str) -> str:
             status=response.status_code,
         )
     raise_for_response(response, "the Docker Hub login", host="hub.docker.com")
-    try:
-        token = response.json()["token"]
-    except (ValueError, KeyError, TypeError):
-        raise RegistryError("Docker Hub's login answer has no token") from None
-    return str(token)
+    token = json_object(response.content, "Docker Hub's login answer").get("access_token")
+    # The token goes into a header: printable ASCII only.
+    if not isinstance(token, str) or not token or not (token.isascii() and token.isprintable()):
+        raise RegistryError("Docker Hub's login answer has no usable access_token")
+    return token
 
 
 def dockerhub_delete_tag(http: httpx.Client, token: str, repository: str, tag: str) -> None:
@@ -97,7 +98,7 @@ def dockerhub_delete_tag(http: httpx.Client, token: str, repository: str, tag: s
         http,
         "DELETE",
         url,
-        headers={"Authorization": f"JWT {token}"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     what = f"tag {repository}:{tag} on Docker Hub"
     if response.status_code == 403:

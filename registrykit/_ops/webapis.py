@@ -1,34 +1,34 @@
-"""Listings through the vendors' web APIs: push times, catalogs, Docker Hub without pulls.
+"""The vendors' web APIs beside the registry API: bounded reads, Docker Hub, GHCR, catalogs.
 
-The registry API has no push time, and an image config's ``created`` is often
-a fake fixed value. These vendors say when a tag was pushed:
+Every answer here is untrusted: one page is at most ``MAX_WEB_PAGE`` bytes
+and must arrive in time, a list has at most ``MAX_WEB_PAGES`` pages and its
+next links stay on the host that began it, and times pass ``trusted_time``.
 
-* GCR and Artifact Registry: the ordinary ``tags/list`` reply carries a
-  ``manifest`` map, ``{digest: {"tag": [...], "timeUploadedMs": ...}}``,
-  strings on GCR and int64 on AR (go-containerregistry
-  ``pkg/v1/google/list.go``), so it costs no extra request.
 * Docker Hub: ``GET hub.docker.com/v2/namespaces/{ns}/repositories/{repo}/tags``
   gives per tag ``digest``, ``media_type``, ``tag_last_pushed`` and per
   platform ``images[]`` with ``digest``, ``size`` and ``last_pushed``. A
-  manifest GET counts as a pull on Docker Hub; this API does not, so a
-  listing built from it spends nothing of the quota.
-* Quay: the tag history API, ``start_ts`` of each active tag.
+  manifest GET counts as a pull on Docker Hub (one per architecture of a
+  multi-arch image); this API does not, so a listing built from it spends
+  nothing of the quota. With a docker.io login the calls carry a Hub API
+  token (``POST /v2/auth/token``), which also lists private repositories.
 * GHCR: the GitHub packages API lists versions (one per digest) with
   ``updated_at`` and ``metadata.container.tags``; it needs a token.
-
-Registries with none of these give no push time (``pushed`` stays None).
 
 ``_catalog`` does not exist on Docker Hub or GHCR and is admin-only on
 Harbor: ``docker.io/NAMESPACE`` lists through Hub's
 ``/v2/namespaces/{ns}/repositories`` and ``ghcr.io/OWNER`` through GitHub's
 packages API; any other registry that refuses it raises ``Unsupported``.
+The other vendors' push times are in ``vendordates.py``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import json
+import logging
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -36,35 +36,44 @@ from urllib.parse import quote
 import httpx
 
 from .._client import Client, get_client
+from .._credentials.process import remember_secret
 from .._model.errors import (
     AuthenticationError,
     NotFound,
     PermissionDenied,
     RateLimited,
+    RegistryError,
     Unsupported,
 )
 from .._model.hosts import DOCKER_HUB
-from .._model.manifest import json_object, parse_time
-from .._model.reference import Reference, parse_repository, tag_problem, valid_names
-from .._registry.api import RegistryClient
-from .._transport.errors import raise_for_response
-from .vendors import GITHUB_API, HUB_API, github_headers, rate_limit, send_outside
+from .._model.manifest import UNKNOWN_PLATFORM, field_list, parse_time
+from .._model.reference import Reference, parse_repository, tag_problem
+from .._registry.session import MAX_PAGE_SIZE
+from .._transport.errors import raise_for_response, read_capped, transport_error
+from .vendors import GITHUB_API, HUB_API, dockerhub_login, github_headers, rate_limit
 
 __all__ = [
-    "QUAY",
+    "MAX_WEB_PAGES",
+    "PAGE_SIZE",
     "SENTINEL_TIMES",
     "audit_targets",
     "catalog_records",
     "check_pulls",
-    "gcr_tags",
+    "epoch_time",
     "ghcr_catalog",
     "ghcr_pushed",
     "hub_catalog",
+    "hub_platform",
+    "hub_pushed",
     "hub_tags",
-    "is_gcr",
-    "quay_pushed",
+    "next_link",
     "trusted_time",
+    "web_get",
+    "web_json",
+    "web_pages",
 ]
+
+log = logging.getLogger(__name__)
 
 # Fixed "created" values reproducible builders stamp: ko/Jib/rules_docker,
 # Nix dockerTools (+1 s), Cloud Native Buildpacks, rules_oci/nix2container.
@@ -78,93 +87,135 @@ SENTINEL_TIMES = frozenset(
     )
 )
 MAX_WEB_PAGES = 100  # 100 pages of 100: more tags than any listing should pull in
-_PAGE_SIZE = "100"
+PAGE_SIZE = 100
+# Clocks differ a little; a time further ahead than this is made up.
+_FUTURE_SLACK = dt.timedelta(days=1)
+# A page must arrive within this many read timeouts (as the registry session's bodies).
+_DEADLINE_READ_TIMEOUTS = 2
 
 
 def trusted_time(value: object) -> dt.datetime | None:
-    """An RFC 3339 time or datetime, None when missing or one of the fake fixed values."""
+    """An RFC 3339 time or datetime; None when missing, a fake fixed value or in the future."""
     when = value if isinstance(value, dt.datetime) else parse_time(value)
     if when is None:
         return None
     when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    return None if when in SENTINEL_TIMES else when
-
-
-def _millis(value: object) -> dt.datetime | None:
-    """``timeUploadedMs``: a decimal string (GCR) or an int64 (AR); 0 means unknown."""
-    try:
-        ms = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    if when in SENTINEL_TIMES or when > dt.datetime.now(dt.UTC) + _FUTURE_SLACK:
         return None
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC) if ms > 0 else None
+    return when
 
 
-def is_gcr(host: str) -> bool:
-    """Google Container Registry or Artifact Registry (``REGION-docker.pkg.dev``)."""
-    return host == "gcr.io" or host.endswith((".gcr.io", "-docker.pkg.dev"))
+def epoch_time(value: object, per_second: int = 1) -> dt.datetime | None:
+    """Seconds (or 1/``per_second`` units) since the epoch, a number or a decimal string.
+
+    0, negative, non-finite or out-of-range values are no time.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value) / per_second
+        when = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return trusted_time(when) if seconds > 0 else None
 
 
-def gcr_tags(registry: RegistryClient, repository: str) -> tuple[list[str], dict[str, dt.datetime]]:
-    """The tags of a GCR/AR repository and each one's upload time, from one tags list."""
-    what = f"tag list of {registry.host}/{repository}"
-    url = registry._object_url(repository, "tags", "list")  # the one paginated reader
-    names: list[str] = []
-    pushed: dict[str, dt.datetime] = {}
-    for page in registry._pages(url, 1000, what):
-        names += valid_names(
-            [t for t in page.get("tags") or [] if isinstance(t, str)], tag_problem, what
-        )
-        manifests = page.get("manifest")
-        for info in manifests.values() if isinstance(manifests, dict) else ():
-            when = _millis(info.get("timeUploadedMs")) if isinstance(info, dict) else None
-            for tag in info.get("tag") or [] if when else ():
-                if isinstance(tag, str):
-                    pushed[tag] = when  # type: ignore[assignment]
-    return names, pushed
+# -- bounded reads of the web APIs ---------------------------------------------------
 
 
-# -- the web APIs' paginated lists ---------------------------------------------------
-
-
-def _web_pages(
+def web_get(
     http: httpx.Client,
     url: str,
     what: str,
-    params: dict[str, str],
+    *,
+    params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
-) -> Iterator[Any]:
-    """Hub's ``{"next", "results"}`` pages or GitHub's list pages, bounded, on one host.
+) -> tuple[httpx.Response, bytes]:
+    """One GET of a vendor's web API: the answer and its body, bounded and read in time.
 
-    ``params`` go with the first request; the next pages' links carry their own.
+    404 raises ``NotFound`` and 401/403 ``PermissionDenied`` (the API refused);
+    other error statuses raise as the registry's would.
     """
     host = httpx.URL(url).host
+    try:
+        request = http.build_request("GET", url, params=params, headers=dict(headers or {}))
+        # auth=None: the registry auth flow must not answer these hosts' challenges.
+        response = http.send(request, stream=True, auth=None)
+    except httpx.TransportError as exc:
+        raise transport_error(exc, host) from None
+    read = http.timeout.read
+    deadline = None if read is None else time.monotonic() + read * _DEADLINE_READ_TIMEOUTS
+    body = read_capped(response, MAX_PAGE_SIZE + 1, what, host=host, deadline=deadline)
+    if len(body) > MAX_PAGE_SIZE:
+        raise Unsupported(f"{what}: {host} sent a page over {MAX_PAGE_SIZE >> 20} MiB; refusing it")
+    status = response.status_code
+    if status == 404:
+        raise NotFound(f"{what}: {host} has no such repository or namespace", status=404)
+    if status in (401, 403):
+        raise PermissionDenied(
+            f"{host} refused {what} (HTTP {status}); it is private or needs a token: "
+            "log in with rk.login(...)",
+            status=status,
+        )
+    plain = {k: v for k, v in response.headers.items() if k.lower() != "content-encoding"}
+    raise_for_response(httpx.Response(status, headers=plain, content=body, request=request), what)
+    return response, body
+
+
+def web_json(body: bytes, what: str) -> Any:
+    """A web API's JSON answer (any JSON value), else a RegistryError naming ``what``."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise RegistryError(f"{what} is not valid JSON") from None
+
+
+def next_link(response: httpx.Response, link: object, seen: set[str], what: str) -> str | None:
+    """The absolute next-page URL ``link`` names, when it stays on the host and is new."""
+    if not link:
+        return None
+    if not isinstance(link, str):
+        raise RegistryError(f"{what}: the next-page link is not a string")
+    here = response.request.url
+    url = here.join(link)
+    if (url.scheme, url.host, url.port) != (here.scheme, here.host, here.port):
+        raise Unsupported(f"{what}: the next page leaves {here.host}; stopping there")
+    if str(url) in seen:
+        raise RegistryError(f"{what}: a page links back to one already read; stopping there")
+    seen.add(str(url))
+    return str(url)
+
+
+def web_pages(
+    http: httpx.Client,
+    url: str,
+    what: str,
+    params: Mapping[str, str],
+    headers: Mapping[str, str] | None = None,
+) -> Iterator[Any]:
+    """The items of a paginated web list, bounded, on one host.
+
+    Hub's ``{"next", "results"}`` pages, or JSON arrays with a ``Link:
+    rel="next"`` header (GitHub, GitLab). ``params`` go with the first
+    request; the next pages' links carry their own.
+    """
+    seen = {url}
     next_url: str | None = url
-    first: dict[str, str] | None = params
+    first: Mapping[str, str] | None = params
     for _ in range(MAX_WEB_PAGES):
         if next_url is None:
             return
-        response = send_outside(http, "GET", next_url, params=first, headers=dict(headers or {}))
-        if response.status_code == 404:
-            raise NotFound(f"{what}: {host} has no such repository or namespace")
-        if response.status_code in (401, 403):
-            raise PermissionDenied(
-                f"{host} refused {what} (HTTP {response.status_code}); it is private or "
-                "needs a token: log in with rk.login(...)",
-                status=response.status_code,
-            )
-        raise_for_response(response, what, host=host)
-        if host == httpx.URL(HUB_API).host:
-            body = json_object(response.content, what)
-            yield from body.get("results") or []
-            link = body.get("next")
+        response, body = web_get(http, next_url, what, params=first, headers=headers)
+        page = web_json(body, what)
+        if isinstance(page, dict):
+            items, link = field_list(page.get("results"), f"{what}: results"), page.get("next")
         else:
-            page = response.json()
-            yield from page if isinstance(page, list) else []
+            items = field_list(page, what)
             link = response.links.get("next", {}).get("url")
-        next_url, first = (str(link) if link else None), None
-        if next_url is not None and httpx.URL(next_url).host != host:
-            raise Unsupported(f"{what}: the next page leaves {host}; stopping there")
-    raise Unsupported(f"{what} has more than {MAX_WEB_PAGES} pages; stopping there")
+        yield from items
+        next_url, first = next_link(response, link, seen, what), None
+    if next_url is not None:
+        raise Unsupported(f"{what} has more than {MAX_WEB_PAGES} pages; stopping there")
 
 
 # -- Docker Hub ----------------------------------------------------------------------
@@ -175,42 +226,86 @@ def _hub_repo(repository: str) -> tuple[str, str]:
     return (namespace, name) if name else ("library", namespace)
 
 
-def hub_tags(http: httpx.Client, repository: str) -> list[dict[str, Any]]:
-    """Docker Hub's tag objects for ``namespace/repo`` (its web API: no pull is counted)."""
+def _hub_headers(client: Client) -> dict[str, str]:
+    """A Hub API token (``POST /v2/auth/token``) for the docker.io login; none without one.
+
+    With it Hub's web API also answers for private repositories; a refused
+    login leaves the public answers.
+    """
+    login = client.login_for(DOCKER_HUB)
+    if login is None or login.identity_token:
+        return {}
+    try:
+        token = dockerhub_login(client.http, login.username, login.secret)
+    except AuthenticationError as exc:
+        log.warning("%s; reading Docker Hub's public data only", exc)
+        return {}
+    remember_secret(token)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def hub_tags(client: Client, repository: str) -> list[dict[str, Any]]:
+    """Docker Hub's tag objects for ``namespace/repo`` (its web API: no pull is counted).
+
+    Only objects whose ``name`` is a valid tag are kept.
+    """
     ns, name = _hub_repo(repository)
     url = f"{HUB_API}/v2/namespaces/{quote(ns)}/repositories/{quote(name, safe='')}/tags"
     what = f"the tags of docker.io/{ns}/{name} from Hub's API"
-    pages = _web_pages(http, url, what, {"page_size": _PAGE_SIZE})
-    return [t for t in pages if isinstance(t, dict) and t.get("name")]
+    pages = web_pages(client.http, url, what, {"page_size": str(PAGE_SIZE)}, _hub_headers(client))
+    return [t for t in pages if isinstance(t, dict) and tag_problem(t.get("name")) is None]
 
 
-def hub_catalog(http: httpx.Client, namespace: str) -> list[str]:
+def hub_pushed(tag: Mapping[str, Any]) -> dt.datetime | None:
+    """When a Hub tag object says the tag was last pushed."""
+    return trusted_time(tag.get("tag_last_pushed") or tag.get("last_updated"))
+
+
+def hub_platform(image: Mapping[str, Any]) -> str:
+    """``os/arch[/variant]`` of one entry of a Hub tag's ``images``; attestations are unknown."""
+    parts = (image.get("os"), image.get("architecture"), image.get("variant"))
+    return "/".join(str(p) for p in parts if p and isinstance(p, str)) or UNKNOWN_PLATFORM
+
+
+def hub_catalog(client: Client, namespace: str) -> list[str]:
     """``namespace/name`` of every repository of a Docker Hub namespace."""
     url = f"{HUB_API}/v2/namespaces/{quote(namespace)}/repositories"
     what = f"the repositories of docker.io/{namespace}"
+    found = web_pages(client.http, url, what, {"page_size": str(PAGE_SIZE)}, _hub_headers(client))
     return [
         f"{namespace}/{r['name']}"
-        for r in _web_pages(http, url, what, {"page_size": _PAGE_SIZE})
+        for r in found
         if isinstance(r, dict) and isinstance(r.get("name"), str)
     ]
 
 
-def check_pulls(client: Client, repository: str, tags: list[str]) -> None:
+def _pulls(tag: Mapping[str, Any] | None) -> int:
+    """Manifest GETs one tag costs: one per architecture of a multi-arch image, else one."""
+    images = (tag or {}).get("images")
+    entries = images if isinstance(images, list) else []
+    platforms = [i for i in entries if isinstance(i, dict) and hub_platform(i) != UNKNOWN_PLATFORM]
+    return max(1, len(platforms))
+
+
+def check_pulls(
+    client: Client, repository: str, tags: Mapping[str, Mapping[str, Any] | None]
+) -> None:
     """Refuse, before any pull, work that needs more Docker Hub pulls than remain.
 
-    One GET per tag is counted: the fewest pulls a first listing of ``tags`` makes.
+    ``tags`` maps each tag to read to its Hub tag object (None when Hub's API
+    did not list it); a multi-arch tag counts one pull per architecture.
     """
-    pulls = len(tags)
+    pulls = sum(_pulls(t) for t in tags.values())
     if not pulls:
         return
     # The HEAD that reads the allowance costs no pull; a tag that exists answers it.
-    limit = rate_limit(f"{DOCKER_HUB}/{repository}:{tags[0]}", client=client)
+    limit = rate_limit(f"{DOCKER_HUB}/{repository}:{next(iter(tags))}", client=client)
     if limit.remaining is not None and pulls > limit.remaining:
         raise RateLimited(
-            f"this needs about {pulls} manifest pulls of docker.io/{repository}, but Docker "
-            f"Hub allows {limit.remaining} more of {limit.limit} now (counted against "
-            f"{limit.source or 'this client'}); list without manifests, log in for a larger "
-            "allowance, or wait for the window to pass"
+            f"this needs about {pulls} manifest pulls of docker.io/{repository} (one per "
+            f"architecture), but Docker Hub allows {limit.remaining} more of {limit.limit} "
+            f"now (counted against {limit.source or 'this client'}); list without manifests, "
+            "log in for a larger allowance, or wait for the window to pass"
         )
 
 
@@ -233,11 +328,11 @@ def _github_list(
             "rk.login('ghcr.io', user, token)"
         )
     headers = github_headers(token)
-    query = {**(params or {}), "per_page": _PAGE_SIZE}
+    query = {**(params or {}), "per_page": str(PAGE_SIZE)}
     try:
-        yield from _web_pages(client.http, f"{GITHUB_API}/users/{path}", what, query, headers)
+        yield from web_pages(client.http, f"{GITHUB_API}/users/{path}", what, query, headers)
     except NotFound:
-        yield from _web_pages(client.http, f"{GITHUB_API}/orgs/{path}", what, query, headers)
+        yield from web_pages(client.http, f"{GITHUB_API}/orgs/{path}", what, query, headers)
 
 
 def ghcr_catalog(client: Client, owner: str) -> list[str]:
@@ -262,39 +357,13 @@ def ghcr_pushed(client: Client, repository: str) -> dict[str, dt.datetime]:
         if not isinstance(version, dict):
             continue
         when = trusted_time(version.get("updated_at") or version.get("created_at"))
-        container = (version.get("metadata") or {}).get("container") or {}
-        for tag in container.get("tags") or [] if when else ():
-            pushed[str(tag)] = when  # type: ignore[assignment]
+        metadata = version.get("metadata")
+        container = metadata.get("container") if isinstance(metadata, dict) else None
+        tags = container.get("tags") if isinstance(container, dict) else None
+        for tag in tags if when and isinstance(tags, list) else ():
+            if isinstance(tag, str):
+                pushed[tag] = when  # type: ignore[assignment]
     return pushed
-
-
-# -- Quay ----------------------------------------------------------------------------
-
-QUAY = "quay.io"
-
-
-def quay_pushed(http: httpx.Client, repository: str) -> dict[str, dt.datetime]:
-    """Each active tag's push time on Quay: the ``start_ts`` of its current lifetime.
-
-    ``GET /api/v1/repository/{ns}/{repo}/tag/?onlyActiveTags=true`` answers
-    ``{"tags": [{"name", "manifest_digest", "start_ts", ...}], "page",
-    "has_additional"}``; public repositories need no token.
-    """
-    url = f"https://{QUAY}/api/v1/repository/{quote(repository, safe='/')}/tag/"
-    what = f"the tag history of {QUAY}/{repository}"
-    pushed: dict[str, dt.datetime] = {}
-    for page in range(1, MAX_WEB_PAGES + 1):
-        params = {"onlyActiveTags": "true", "limit": _PAGE_SIZE, "page": str(page)}
-        response = send_outside(http, "GET", url, params=params)
-        raise_for_response(response, what, host=QUAY)
-        body = json_object(response.content, what)
-        for tag in body.get("tags") or []:
-            start = tag.get("start_ts") if isinstance(tag, dict) else None
-            if isinstance(start, int) and start > 0 and isinstance(tag.get("name"), str):
-                pushed[tag["name"]] = dt.datetime.fromtimestamp(start, dt.UTC)
-        if not body.get("has_additional"):
-            return pushed
-    raise Unsupported(f"{what} has more than {MAX_WEB_PAGES} pages; stopping there")
 
 
 # -- catalogs ------------------------------------------------------------------------
@@ -339,7 +408,7 @@ def _catalog(client: Client, registry: str) -> tuple[str, list[str]]:
     host, _, namespace = registry.strip("/").partition("/")
     reg = client.registry(host)
     if reg.host == DOCKER_HUB and namespace:
-        return reg.host, hub_catalog(client.http, namespace)
+        return reg.host, hub_catalog(client, namespace)
     if reg.host == "ghcr.io" and namespace:
         return reg.host, ghcr_catalog(client, namespace)
     if reg.host in (DOCKER_HUB, "ghcr.io"):

@@ -107,6 +107,11 @@ class RegistryAuth(httpx.Auth):
     def __repr__(self) -> str:
         return f"RegistryAuth(hosts={sorted(self._challenges)!r})"
 
+    def challenge(self, host: str) -> Challenge | None:
+        """The last challenge ``host`` sent: its token service says what it is, at no cost."""
+        with self._lock:
+            return self._challenges.get(host)
+
     def forget(self, host: str) -> None:
         """Drop cached tokens and challenges for ``host`` (after login/logout)."""
         with self._lock:

@@ -25,6 +25,7 @@ from registrykit._model import (
 )
 from registrykit._ops import (
     analysis,
+    clouddates,
     delete,
     filesystem,
     listing,
@@ -34,6 +35,7 @@ from registrykit._ops import (
     runtime,
     sync,
     transfer,
+    vendordates,
     vendors,
     webapis,
 )

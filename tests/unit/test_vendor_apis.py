@@ -143,7 +143,8 @@ def test_manifest_work_on_hub_refuses_before_exceeding_the_quota() -> None:
     with _client(fake) as c, pytest.raises(RateLimited) as caught:
         listing.tag_records("docker.io/library/app", manifests=True, client=c)
     assert _manifest_gets(fake) == 0
-    assert "3 manifest pulls" in str(caught.value) and "2 more of 100" in str(caught.value)
+    # 1.1 is a two-architecture index: Hub counts one pull per architecture (1 + 2 + 1).
+    assert "4 manifest pulls" in str(caught.value) and "2 more of 100" in str(caught.value)
 
 
 def test_retention_on_hub_checks_the_quota_first() -> None:

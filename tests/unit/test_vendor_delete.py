@@ -1,7 +1,10 @@
 """Docker Hub and GHCR deletes, against mocks replaying their documented API shapes.
 
-Docker Hub: ``POST /v2/users/login`` -> ``{"token"}``, then ``DELETE
-/v2/repositories/<ns>/<repo>/tags/<tag>/`` with ``Authorization: JWT``.
+Docker Hub: ``POST /v2/auth/token`` with ``{"identifier", "secret"}`` ->
+``{"access_token"}`` (Docker Hub API reference, "Create access token",
+docs.docker.com/reference/api/hub/latest/; ``/v2/users/login`` is deprecated
+there), then ``DELETE /v2/repositories/<ns>/<repo>/tags/<tag>/`` with
+``Authorization: Bearer``.
 GitHub: ``GET /{users|orgs}/<owner>/packages/container/<name>/versions`` (a
 list of ``{"id", "name": <digest>, "metadata": {"container": {"tags"}}}``),
 then ``DELETE .../versions/<id>`` (204).
@@ -76,17 +79,17 @@ class FakeVendor:
         return httpx.Response(404, json={"errors": [{"code": "NAME_UNKNOWN"}]})
 
     def _hub(self, request: httpx.Request, path: str, method: str) -> httpx.Response:
-        if path == "/v2/users/login" and method == "POST":
+        if path == "/v2/auth/token" and method == "POST":
             body = json.loads(request.content)
             if self.hub_login_status != 200 or body != {
-                "username": "alice",
-                "password": HUB_PASSWORD,
+                "identifier": "alice",
+                "secret": HUB_PASSWORD,
             }:
                 return httpx.Response(401, json={"detail": "Incorrect authentication credentials"})
-            return httpx.Response(200, json={"token": "jwt-abc"})
+            return httpx.Response(200, json={"access_token": "jwt-abc"})
         prefix = "/v2/repositories/alice/app/tags/"
         if method == "DELETE" and path.startswith(prefix) and path.endswith("/"):
-            if request.headers.get("authorization") != "JWT jwt-abc":
+            if request.headers.get("authorization") != "Bearer jwt-abc":
                 return httpx.Response(401, json={"detail": "authentication required"})
             tag = path[len(prefix) : -1]
             if tag not in self.tags:
@@ -162,7 +165,7 @@ def test_dockerhub_delete_removes_every_tag_of_the_digest(
         "https://hub.docker.com/v2/repositories/alice/app/tags/1.0/",
         "https://hub.docker.com/v2/repositories/alice/app/tags/latest/",
     }
-    assert all(r.headers["authorization"] == "JWT jwt-abc" for r in deletes)
+    assert all(r.headers["authorization"] == "Bearer jwt-abc" for r in deletes)
     assert "garbage" not in str(result)  # Docker Hub frees space itself
     _no_secret(str(result), repr(result), result._repr_html_())
 
