@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from support.cloudclis import install_fake_clis
 from support.credhelpers import Env, fake_helper_env
 from support.images import FixtureImages, build_fixture_images
@@ -29,6 +30,12 @@ from registrykit.lab.build import write_dir, write_oci_layout
 from registrykit.lab.local import LocalRegistry, find_registry_binary
 
 TESTS = Path(__file__).parent
+
+# Hypothesis's 200 ms per-example deadline fails property tests on a loaded
+# 2-core machine though the code is not slow; a pathological parser would still
+# blow through two seconds.
+settings.register_profile("registrykit", deadline=2000)
+settings.load_profile("registrykit")
 TIERS = ("unit", "integration", "e2e")
 
 
