@@ -31,7 +31,6 @@ from registrykit.lab.local import LocalRegistry
 pytestmark = pytest.mark.timeout(240)
 
 DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar"
-DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -70,7 +69,7 @@ def test_classic_archive_layers_are_gzipped_as_podman_pushes_them(
         again = rk.push(archive, target, client=client)
     raw = skopeo.inspect(f"docker://{target}", "--raw")
     config = skopeo.inspect(f"docker://{target}", "--config")
-    assert [layer["mediaType"] for layer in raw["layers"]] == [DOCKER_LAYER_GZIP] * 2
+    assert [layer["mediaType"] for layer in raw["layers"]] == [mt.DOCKER_LAYER_GZIP] * 2
     assert all(layer["digest"] not in diff_ids for layer in raw["layers"])
     assert config["rootfs"]["diff_ids"] == diff_ids
     # Deterministic gzip: the second push finds every layer already there.
