@@ -47,9 +47,11 @@ class Client:
     http and skip TLS verification; loopback registries may use plain http
     without being named. ``ca_bundle`` (a PEM path or an ``ssl.SSLContext``)
     verifies every host; docker's and podman's ``certs.d/<host>/`` are honoured
-    too. ``concurrency`` bounds parallel requests. ``cache_dir=None`` keeps the
-    digest cache in memory only. ``logins`` adds credentials for this client
-    alone (``{"host": ("user", "password")}``), ahead of the stored ones.
+    too, unless ``cert_dir`` (skopeo's ``--cert-dir``: ``*.crt`` CAs and
+    ``*.cert``/``*.key`` client pairs) names the one directory for every
+    host. ``concurrency`` bounds parallel requests. ``cache_dir=None`` keeps
+    the digest cache in memory only. ``logins`` adds credentials for this
+    client alone (``{"host": ("user", "password")}``), ahead of the stored ones.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class Client:
         retry: RetryPolicy | None = None,
         settings: RegistrySettings | None = None,
         logins: Mapping[str, tuple[str, str]] | None = None,
+        cert_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -88,7 +91,7 @@ class Client:
         self._retry = retry or RetryPolicy()
         self._transport = transport
         self.policy = TransportPolicy(
-            insecure=self.insecure, ca_bundle=ca_bundle, settings=self.settings
+            insecure=self.insecure, ca_bundle=ca_bundle, settings=self.settings, cert_dir=cert_dir
         )
         self.credentials = CredentialStore(self.auth_file)
         self.keychain = Keychain(

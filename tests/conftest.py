@@ -20,6 +20,7 @@ from hypothesis import settings
 from support.cloudclis import install_fake_clis
 from support.credhelpers import Env, fake_helper_env
 from support.images import FixtureImages, build_fixture_images
+from support.internals import store as credential_store
 from support.net import PUBLIC_REPOSITORY, TOKEN_PASSWORD, TOKEN_USER
 from support.runtime import runtime_sandbox
 from support.skopeo import Skopeo
@@ -161,6 +162,8 @@ def isolated_home(
 ) -> Iterator[Path]:
     """Every test gets an empty home: no real credentials, caches or configs are touched."""
     home = tmp_path_factory.mktemp("home")
+    # Where podman keeps logins without XDG_RUNTIME_DIR (this process only).
+    monkeypatch.setattr(credential_store, "_RUN_CONTAINERS", home / "run-containers")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))

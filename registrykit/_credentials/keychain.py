@@ -75,13 +75,17 @@ class Keychain:
         with self._lock:
             self._logins.pop(normalize_host(host), None)
 
-    def resolve(self, host: str) -> Login | None:
-        """The login for ``host`` (a registry or API host), or None for anonymous access."""
+    def resolve(self, host: str, repository: str | None = None) -> Login | None:
+        """The login for ``host`` (a registry or API host), or None for anonymous access.
+
+        ``repository`` lets a stored namespaced login (``host/team``) answer for
+        ``team/app``; client-only logins hold whole hosts.
+        """
         key = normalize_host(host)
         with self._lock:
             found = self._logins.get(key)
         if found is None and self.store is not None:
-            stored = self.store.get(key)
+            stored = self.store.get(key, repository)
             if stored is not None:
                 found = Login(stored.username, stored.secret, identity_token=stored.identity_token)
         if found is not None:

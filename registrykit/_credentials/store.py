@@ -16,8 +16,15 @@ program that keeps the secret in a keychain instead of the file.
 back atomically with mode 0600 without disturbing entries it did not touch.
 A new login goes where the runtime looks (design.md, "Logins where the
 runtime looks"): the first file that already holds the host; else podman's
-``auth.json`` when podman is the only runtime; else docker's file. Docker
-Hub's key is ``docker.io`` in podman's files, docker's v1 URL in docker's.
+``auth.json`` when podman is the local runtime (a docker CLI without a daemon
+does not count); else docker's file. Docker Hub's key is ``docker.io`` in
+podman's files, docker's v1 URL in docker's.
+
+A key may name a namespace (``podman login quay.io/team`` writes
+``quay.io/team``). As containers/image does, the most specific key that is a
+prefix of the repository answers for it (``quay.io/team/app`` uses
+``quay.io/team``, ``quay.io/other`` uses ``quay.io``); credential helpers
+hold whole hosts only.
 
 Secrets only ever travel through stdin/stdout of helper programs and the
 ``secret`` field of :class:`Credential`; they are never put in argv, logs,
@@ -32,47 +39,23 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .._model.errors import RegistryKitError
-from .._model.hosts import DOCKER_HUB, auth_key, normalize_host
+from .._model.hosts import auth_key, normalize_host
 from .helpers import TOKEN_USERNAME, Credential, Helper
+from .keys import file_key, login_scope, lookup_keys, normal_key
+from .runtime import local_runtime
 
-__all__ = ["Credential", "CredentialStore"]
+__all__ = ["Credential", "CredentialStore", "login_scope"]
 
 logger = logging.getLogger(__name__)
 
 # Where podman keeps logins when XDG_RUNTIME_DIR is unset (root shells): <here>/<uid>/.
 _RUN_CONTAINERS = Path("/run/containers")
-
-
-def _is_docker_file(path: Path) -> bool:
-    """docker's ``config.json`` rather than a podman/skopeo ``auth.json``."""
-    return path.name == "config.json"
-
-
-def _file_key(host: str, path: Path) -> str:
-    """The ``auths`` key for ``host`` in ``path``: podman writes Docker Hub as docker.io."""
-    h = normalize_host(host)
-    return h if h == DOCKER_HUB and not _is_docker_file(path) else auth_key(h)
-
-
-def _key_host(key: str) -> str | None:
-    """The host an ``auths`` key stands for, or None for a namespace-scoped key.
-
-    Keys with a scheme are docker's legacy URLs; their path is meaningless
-    (``https://index.docker.io/v1/``). A key without a scheme but with a path
-    (``quay.io/team``) is podman's per-namespace login and must not answer for
-    the whole host.
-    """
-    k = key.strip()
-    if "://" not in k and "/" in k.rstrip("/"):
-        return None
-    return normalize_host(k)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -149,9 +132,11 @@ class CredentialStore:
     def _podman_files(self) -> list[Path]:
         """podman's own ``auth.json`` files, in its read order (the first is where it writes)."""
         runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
-        run = Path(runtime_dir) if runtime_dir else _RUN_CONTAINERS / str(os.getuid())
+        # containers/image: $XDG_RUNTIME_DIR/containers/, else /run/containers/$UID/ itself.
+        uid_dir = _RUN_CONTAINERS / str(os.getuid())
+        run = Path(runtime_dir) / "containers" if runtime_dir else uid_dir
         config = os.environ.get("XDG_CONFIG_HOME") or str(self._home() / ".config")
-        return [run / "containers" / "auth.json", Path(config) / "containers" / "auth.json"]
+        return [run / "auth.json", Path(config) / "containers" / "auth.json"]
 
     def _candidates(self) -> list[Path]:
         paths: list[Path | None] = [self.auth_file]
@@ -179,8 +164,8 @@ class CredentialStore:
         """The file a new plain-text login for ``host`` goes to (it may not exist yet).
 
         An explicit ``auth_file`` or ``REGISTRY_AUTH_FILE`` wins; else the first
-        file already holding ``host``; else podman's ``auth.json`` when podman
-        is the only runtime; else docker's file.
+        file already holding ``host`` (or ``host/namespace``); else podman's
+        ``auth.json`` when podman is the local runtime; else docker's file.
         """
         if self.auth_file is not None:
             return self.auth_file
@@ -188,19 +173,21 @@ class CredentialStore:
         if env_file:
             return Path(env_file).expanduser()
         if host is not None:
-            holding = self._holding(normalize_host(host))
+            holding = self._holding(normal_key(host))
             if holding is not None:
                 return holding
-        if shutil.which("podman") is not None and shutil.which("docker") is None:
+        if local_runtime() == "podman":
             return self._podman_files()[0]
         return self._docker_config() or self._home() / ".docker" / "config.json"
 
-    def _holding(self, host: str) -> Path | None:
-        """The first file with an ``auths`` or ``credHelpers`` entry for ``host``."""
+    def _holding(self, target: str) -> Path | None:
+        """The first file with an ``auths`` or ``credHelpers`` entry for ``target``."""
         for path, doc in self._docs():
             auths = doc.get("auths")
             keys = list(auths) if isinstance(auths, dict) else []
-            if self._cred_helper_for(doc, host) or any(_key_host(str(k)) == host for k in keys):
+            if self._cred_helper_for(doc, target) or any(
+                normal_key(str(k)) == target for k in keys
+            ):
                 return path
         return None
 
@@ -218,19 +205,25 @@ class CredentialStore:
         if not isinstance(helpers, dict):
             return None
         for key, name in helpers.items():
-            if isinstance(name, str) and name and _key_host(str(key)) == host:
+            if isinstance(name, str) and name and normal_key(str(key)) == host:
                 return name
         return None
 
     @staticmethod
-    def _creds_store(doc: dict[str, Any]) -> str | None:
+    def _creds_store(doc: dict[str, Any], target: str | None = None) -> str | None:
+        """The file's ``credsStore``; none for a namespace, which helpers cannot hold."""
         name = doc.get("credsStore")
-        return name if isinstance(name, str) and name else None
+        scoped = target is not None and "/" in target
+        return name if isinstance(name, str) and name and not scoped else None
 
     # ----------------------------------------------------------------- get
 
-    def get(self, host: str) -> Credential | None:
-        """The first login found for ``host`` (files in order, helpers included)."""
+    def get(self, host: str, repository: str | None = None) -> Credential | None:
+        """The first login found for ``host`` (files in order, helpers included).
+
+        With ``repository``, a file's namespaced entry for the longest matching
+        prefix (``host/team`` for ``team/app``) comes before its host entry.
+        """
         h = normalize_host(host)
         server = auth_key(h)
         for path, doc in self._docs():
@@ -240,16 +233,9 @@ class CredentialStore:
                 if cred is not None:
                     logger.debug("login for %s found in %s", h, cred.source)
                     return cred
-            auths = doc.get("auths")
-            if isinstance(auths, dict):
-                for key, entry in auths.items():
-                    if _key_host(str(key)) != h:
-                        continue
-                    decoded = _decode_entry(entry)
-                    if decoded is not None:
-                        logger.debug("login for %s found in %s", h, path)
-                        username, secret, is_token = decoded
-                        return Credential(username, secret, is_token, str(path))
+            found = self._from_auths(doc, lookup_keys(h, repository), path)
+            if found is not None:
+                return found
             store_name = self._creds_store(doc)
             if store_name:
                 cred = self._helper(store_name, "credsStore", path).get(server)
@@ -259,19 +245,36 @@ class CredentialStore:
         logger.debug("no stored login for %s", h)
         return None
 
+    @staticmethod
+    def _from_auths(doc: dict[str, Any], targets: list[str], path: Path) -> Credential | None:
+        """The ``auths`` entry for the first of ``targets`` that ``doc`` holds."""
+        auths = doc.get("auths")
+        if not isinstance(auths, dict):
+            return None
+        for target in targets:
+            for key, entry in auths.items():
+                decoded = _decode_entry(entry) if normal_key(str(key)) == target else None
+                if decoded is not None:
+                    logger.debug("login for %s found in %s", target, path)
+                    username, secret, is_token = decoded
+                    return Credential(username, secret, is_token, str(path))
+        return None
+
     # ----------------------------------------------------------------- store
 
     def store(self, host: str, username: str, secret: str) -> str:
         """Store a login; returns where: ``credHelper:NAME``, ``credsStore:NAME`` or a path.
 
         A ``username`` of ``<token>`` stores ``secret`` as an identity token.
+        ``host`` may name a namespace (``quay.io/team``, see :func:`login_scope`);
+        such a login is kept in the file, as podman keeps it.
         """
-        h = normalize_host(host)
+        h = normal_key(host)
         path = self.write_path(h)
-        key = _file_key(h, path)
+        key = file_key(h, path)
         doc = self._load_for_update(path)
         helper_name = self._cred_helper_for(doc, h)
-        store_name = self._creds_store(doc)
+        store_name = self._creds_store(doc, h)
         if helper_name or store_name:
             kind = "credHelper" if helper_name else "credsStore"
             helper = self._helper(helper_name or store_name or "", kind, path)
@@ -286,7 +289,7 @@ class CredentialStore:
             auths = {}
             doc["auths"] = auths
         # Replace any other spelling of the same host so only one entry remains.
-        for other in [k for k in auths if _key_host(str(k)) == h and k != key]:
+        for other in [k for k in auths if normal_key(str(k)) == h and k != key]:
             del auths[other]
         if username == TOKEN_USERNAME:
             auths[key] = {"identitytoken": secret}
@@ -356,18 +359,21 @@ class CredentialStore:
     # ----------------------------------------------------------------- erase
 
     @staticmethod
-    def _remove_auths(doc: dict[str, Any], host: str) -> bool:
+    def _remove_auths(doc: dict[str, Any], target: str) -> bool:
         auths = doc.get("auths")
         if not isinstance(auths, dict):
             return False
-        keys = [k for k in auths if _key_host(str(k)) == host]
+        keys = [k for k in auths if normal_key(str(k)) == target]
         for k in keys:
             del auths[k]
         return bool(keys)
 
     def erase(self, host: str) -> list[str]:
-        """Remove ``host``'s login from every file and helper holding it; returns where."""
-        h = normalize_host(host)
+        """Remove ``host``'s login from every file and helper holding it; returns where.
+
+        A namespace (``quay.io/team``) removes that entry only, as ``podman logout`` does.
+        """
+        h = normal_key(host)
         server = auth_key(h)
         removed: list[str] = []
         asked: set[str] = set()
@@ -376,7 +382,7 @@ class CredentialStore:
                 (n, kind)
                 for n, kind in (
                     (self._cred_helper_for(doc, h), "credHelper"),
-                    (self._creds_store(doc), "credsStore"),
+                    (self._creds_store(doc, h), "credsStore"),
                 )
                 if n
             ]
@@ -405,7 +411,7 @@ class CredentialStore:
         seen: set[tuple[str, str]] = set()
 
         def add(key: str, username: str, source: str) -> None:
-            registry = key if _key_host(key) is None else normalize_host(key)
+            registry = normal_key(key)
             if (registry, source) not in seen:
                 seen.add((registry, source))
                 rows.append({"registry": registry, "username": username, "source": source})

@@ -25,6 +25,7 @@ from .._model.errors import DigestMismatch, InvalidReference, NotFound
 from .._model.manifest import Descriptor, Platform
 from .._model.reference import Reference, parse_reference, tag_problem, valid_names
 from .._stores.base import Store, entry_tag, find_entry
+from .._stores.gzipped import gzip_layers
 from .._stores.layout import as_oci
 from .._stores.open import Location, names_transport, open_store, parse_location
 from .._stores.runtime import TRANSPORTS, Runtime, local_runtime
@@ -231,8 +232,10 @@ def _copy_locations(
         platform, subset = subset[0], None
     ref = dst_loc.reference
     with (
-        open_store(src_loc, client=c) as src,
+        open_store(src_loc, client=c) as opened,
         open_store(dst_loc, client=c, write=True, image=src_loc.reference) as dst,
+        # Plain-tar archive layers are gzipped for a registry, as docker and podman push them.
+        gzip_layers(opened, dst_loc.is_registry and not preserve_digests) as src,
     ):
         todo, expect = _todo(src, src_loc, dst_loc, all_tags)
         return _copy_tags(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .._client import Client, get_client
 from .._credentials.cloud import cloud_login_password
 from .._credentials.keychain import Login
+from .._credentials.store import login_scope
 from .._model.errors import AuthenticationError
 from .._model.registries import CLOUD_KINDS, determine_registry
 from .._model.render import Summary, Value
@@ -69,7 +70,8 @@ def login(
 
     For ECR, GCR/Artifact Registry and ACR, leaving out the password asks the
     cloud CLI (``aws``, ``gcloud``, ``az``) for a short-lived token.
-    ``store=False`` keeps the login in the client only. The client is
+    ``store=False`` keeps the login in the client only. ``HOST/NAMESPACE``
+    stores a login for that namespace alone, as ``podman login`` does. The client is
     changed only after the registry accepted the login.
     """
     client = get_client(client)
@@ -92,7 +94,8 @@ def login(
         ) from None
     stored_in = None
     if store:
-        stored_in = client.credentials.store(info.credential_key, username, password)
+        key = login_scope(registry) or info.credential_key
+        stored_in = client.credentials.store(key, username, password)
         client.remove_login(info.host)
     else:
         client.add_login(info.host, username, password)
@@ -103,7 +106,7 @@ def logout(registry: str, *, client: Client | None = None) -> LogoutResult:
     """Forget the login for ``registry`` everywhere it is stored; says where."""
     client = get_client(client)
     info = determine_registry(registry)
-    removed = client.credentials.erase(info.credential_key)
+    removed = client.credentials.erase(login_scope(registry) or info.credential_key)
     client.remove_login(info.host)
     return LogoutResult(info.host, removed)
 

@@ -2,20 +2,22 @@
 
 registrykit needs no daemon, but people compare what it does with the
 ``docker``/``podman``/``skopeo`` commands they know. :func:`detect_runtime`
-reports their versions, the auth files in effect and the registry settings
-(registries.conf, daemon.json) they share with registrykit.
+reports their versions, which one holds local images (a docker CLI whose
+daemon does not answer does not count), the auth files in effect, where a new
+login would be written, and the registry settings (registries.conf,
+daemon.json) they share with registrykit, with the files they came from.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 
 from .._credentials.process import run_tool
+from .._credentials.runtime import probe_runtimes
 from .._credentials.store import CredentialStore
 from .._model.render import Summary, Value
 from .._transport.settings import RegistrySettings, load_registry_settings
@@ -55,7 +57,14 @@ def _tool_version(name: str, timeout: float) -> str | None:
 
 @dataclass(frozen=True, repr=False)
 class RuntimeInfo(Summary):
-    """The container tools on PATH, their versions, auth files and registry settings."""
+    """The container tools on PATH, their versions, auth files and registry settings.
+
+    ``runtime`` is the one whose store holds local images (``podman:``/
+    ``docker-daemon:``); ``docker_daemon`` is the daemon's version, None when a
+    docker CLI is present but its daemon does not answer. ``login_file`` is
+    where ``rk.login`` would write a new login (design.md, "Logins where the
+    runtime looks").
+    """
 
     runtime: str | None
     docker: str | None
@@ -63,6 +72,8 @@ class RuntimeInfo(Summary):
     skopeo: str | None
     auth_files: tuple[str, ...] = ()
     settings: RegistrySettings = field(default_factory=RegistrySettings)
+    docker_daemon: str | None = None
+    login_file: str | None = None
 
     @property
     def commands(self) -> dict[str, str]:
@@ -77,15 +88,29 @@ class RuntimeInfo(Summary):
     def _title(self) -> str:
         return "RuntimeInfo"
 
+    @property
+    def docker_cli_only(self) -> bool:
+        """A docker CLI is installed but its daemon does not answer."""
+        return self.docker is not None and self.docker_daemon is None
+
+    def _docker_row(self) -> str:
+        if self.docker is None:
+            return "not found"
+        if self.docker_cli_only:
+            return f"{self.docker} (docker CLI, no daemon: not used as the runtime)"
+        return f"{self.docker} (daemon {self.docker_daemon})"
+
     def _rows(self) -> list[tuple[str, Value]]:
         s = self.settings
         mirrors = "; ".join(f"{k} -> {', '.join(v)}" for k, v in s.mirrors.items())
         return [
             ("runtime", self.runtime or "none"),
-            ("docker", self.docker or "not found"),
+            ("docker", self._docker_row()),
             ("podman", self.podman or "not found"),
             ("skopeo", self.skopeo or "not found"),
             ("auth files", ", ".join(self.auth_files) or "none"),
+            ("new logins go to", self.login_file or "unknown"),
+            ("settings read from", ", ".join(s.sources) or "none"),
             ("insecure registries", ", ".join(s.insecure) or "none"),
             ("mirrors", mirrors or "none"),
             ("search registries", ", ".join(s.unqualified_search) or "none"),
@@ -99,27 +124,21 @@ class RuntimeInfo(Summary):
 def detect_runtime(*, timeout: float = 5.0) -> RuntimeInfo:
     """Find docker, podman and skopeo on PATH and read the registry settings.
 
-    ``runtime`` is ``docker`` when a docker CLI is present, else ``podman``;
-    ``CONTAINER_RUNTIME=podman`` (or ``docker``) picks that one when present.
-    A missing, failing or hanging tool is reported as None, never raised.
+    ``runtime`` is docker when its daemon answers, else podman when installed;
+    ``CONTAINER_RUNTIME=podman`` (or ``docker``) picks that one when it is
+    available. A docker CLI without a daemon is reported, not used. A missing,
+    failing or hanging tool is reported as None, never raised.
     """
     versions = {name: _tool_version(name, timeout) for name in ("docker", "podman", "skopeo")}
-    present = {name for name in ("docker", "podman") if shutil.which(name) is not None}
-    preferred = os.environ.get("CONTAINER_RUNTIME", "").strip().lower()
-    if preferred in present:
-        runtime: str | None = preferred
-    elif "docker" in present:
-        runtime = "docker"
-    elif "podman" in present:
-        runtime = "podman"
-    else:
-        runtime = None
-    auth_files = tuple(str(p) for p in CredentialStore().read_paths())
+    local = probe_runtimes(timeout)
+    store = CredentialStore()
     return RuntimeInfo(
-        runtime=runtime,
+        runtime=local.runtime,
         docker=versions["docker"],
         podman=versions["podman"],
         skopeo=versions["skopeo"],
-        auth_files=auth_files,
+        auth_files=tuple(str(p) for p in store.read_paths()),
         settings=load_registry_settings(),
+        docker_daemon=local.docker_daemon,
+        login_file=str(store.write_path()),
     )

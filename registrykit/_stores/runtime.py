@@ -10,7 +10,6 @@ reads a file, so the temporary file is the one copy the bridge makes.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from .._credentials.process import run_tool
+from .._credentials.runtime import Runtime, local_runtime
 from .._model.errors import NotFound, RegistryKitError
 from .._model.reference import Reference, parse_reference
 from .archive import ArchiveReader, ArchiveWriter
@@ -32,7 +32,8 @@ __all__ = [
     "runtime_name",
 ]
 
-Runtime = Literal["podman", "docker"]
+# local_runtime is the one rule for which runtime a plain name means; it lives in
+# _credentials because the credential store needs it too (where logins go).
 # The command behind each transport, and the transport of each runtime.
 COMMANDS: dict[str, Runtime] = {"podman": "podman", "docker-daemon": "docker"}
 TRANSPORTS: dict[Runtime, Literal["podman", "docker-daemon"]] = {
@@ -41,20 +42,6 @@ TRANSPORTS: dict[Runtime, Literal["podman", "docker-daemon"]] = {
 }
 # save and load move whole images: minutes are normal, an hour is not.
 _TIMEOUT = 3600.0
-
-
-def local_runtime() -> Runtime | None:
-    """The runtime whose store holds local images, as ``detect_runtime`` picks it.
-
-    ``CONTAINER_RUNTIME`` picks one when it is on PATH; else docker when its
-    CLI is present, else podman.
-    """
-    present = [name for name in ("docker", "podman") if shutil.which(name) is not None]
-    preferred = os.environ.get("CONTAINER_RUNTIME", "").strip().lower()
-    for name in (preferred, *present):
-        if name in present:
-            return "docker" if name == "docker" else "podman"
-    return None
 
 
 def runtime_name(runtime: Runtime, name: str) -> Reference:

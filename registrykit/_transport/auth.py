@@ -193,7 +193,9 @@ class RegistryAuth(httpx.Auth):
                 _host(url),
             )
             return None
-        return self._keychain.resolve(_host(url))
+        # The repository lets a namespaced login (podman login HOST/team) answer for it.
+        match = _PATH_RE.match(url.path)
+        return self._keychain.resolve(_host(url), match["name"] if match else None)
 
     def _fetch_token(
         self, registry_url: httpx.URL, challenge: Challenge, scopes: list[str]

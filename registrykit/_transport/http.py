@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import httpx
 
 from .._credentials.process import scrub
-from .._model.errors import RegistryError
+from .._model.errors import RegistryError, TLSError
 from .._model.hosts import is_loopback, split_host
 from .._version import __version__
 from .errors import is_plain_http_answer, read_bounded, retry_after, transport_error
@@ -47,12 +47,30 @@ class InsecureSource(Protocol):
 
 @dataclass
 class TransportPolicy:
-    """Which hosts may use plain http, and how TLS is verified per host."""
+    """Which hosts may use plain http, and how TLS is verified per host.
+
+    ``ca_bundle`` is one PEM file trusted for every host. ``cert_dir`` is
+    skopeo's ``--cert-dir``: one directory of ``*.crt`` CA files and
+    ``*.cert``/``*.key`` client pairs used for every host instead of the
+    ``certs.d/<host>/`` directories. Both are checked when the policy is made.
+    """
 
     insecure: tuple[str, ...] = ()
     ca_bundle: str | os.PathLike[str] | ssl.SSLContext | None = None
     certs_dirs: tuple[str, ...] = field(default_factory=lambda: _default_certs_dirs())
     settings: InsecureSource | None = None  # registries.conf / daemon.json
+    cert_dir: str | os.PathLike[str] | None = None
+
+    def __post_init__(self) -> None:
+        # Checked now: a bad path would otherwise fail at the first connection
+        # with a bare "[Errno 21] Is a directory".
+        if self.ca_bundle is not None and not isinstance(self.ca_bundle, ssl.SSLContext):
+            _check_ca_bundle(Path(self.ca_bundle))
+        if self.cert_dir is not None and not Path(self.cert_dir).is_dir():
+            raise TLSError(
+                f"the cert dir {os.fspath(self.cert_dir)} is not a directory; give a directory "
+                "of *.crt CA files and *.cert/*.key pairs (use --ca-bundle for one PEM file)"
+            )
 
     def is_insecure(self, host: str) -> bool:
         """Named insecure by the caller, or in registries.conf / daemon.json."""
@@ -91,10 +109,22 @@ class TransportPolicy:
         return None
 
     def _host_dirs(self, host: str) -> list[Path]:
+        if self.cert_dir is not None:
+            return [Path(self.cert_dir)]  # as skopeo: this directory, for every host
         return [Path(d) / host for d in self.certs_dirs if (Path(d) / host).is_dir()]
 
     def _host_cas(self, host: str) -> list[Path]:
         return [ca for d in self._host_dirs(host) for ca in sorted(d.glob("*.crt"))]
+
+
+def _check_ca_bundle(path: Path) -> None:
+    if path.is_dir():
+        raise TLSError(
+            f"the CA bundle {path} is a directory; give a PEM file, or use --cert-dir "
+            "(cert_dir=) for a directory of *.crt files"
+        )
+    if not path.is_file():
+        raise TLSError(f"the CA bundle {path} does not exist; give the path of a PEM file")
 
 
 def _default_certs_dirs() -> tuple[str, ...]:

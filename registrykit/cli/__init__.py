@@ -315,7 +315,12 @@ GLOBAL_OPTIONS: tuple[Option, ...] = (
         metavar="HOST",
         help="allow plain http / unverified TLS for HOST (repeatable)",
     ),
-    opt("--ca-bundle", metavar="PEM", help="CA certificates to trust"),
+    opt("--ca-bundle", metavar="PEM", help="a PEM file of CA certificates to trust"),
+    opt(
+        "--cert-dir",
+        metavar="DIR",
+        help="as skopeo: *.crt CA files and *.cert/*.key client pairs, for every host",
+    ),
     opt("--auth-file", metavar="PATH", help="credentials file to use"),
     opt("--concurrency", type=_positive, default=8),
     opt("--no-cache", action="store_true", help="do not use the digest cache"),
@@ -446,6 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             auth_file=args.auth_file,
             insecure=args.insecure,
             ca_bundle=args.ca_bundle,
+            cert_dir=args.cert_dir,
             concurrency=args.concurrency,
             cache_dir=None if args.no_cache else default_cache_dir(),
         ) as client:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from support.internals import credential_records
 from support.net import TOKEN_PASSWORD, TOKEN_USER
+from support.podman import docker_stand_in
 
 import registrykit as rk
 
@@ -22,9 +23,10 @@ def _config(home: Path) -> Path:
 
 
 def test_login_verifies_then_stores_0600_keeping_other_entries(
-    htpasswd_registry, isolated_home, caplog
+    htpasswd_registry, isolated_home, caplog, tmp_path, monkeypatch
 ):
     caplog.set_level(logging.DEBUG)
+    docker_stand_in(tmp_path, monkeypatch)  # docker (with a daemon) is the runtime: its file
     config = _config(isolated_home)
     config.parent.mkdir()
     other = {"auths": {"ghcr.io": {"auth": "b3RoZXI6c2VjcmV0"}}, "psFormat": "table {{.ID}}"}
@@ -110,6 +112,7 @@ json.dump(store, open(path, "w"))
 """)
     helper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{helper.parent}:{os.environ['PATH']}")
+    docker_stand_in(tmp_path, monkeypatch)  # docker (with a daemon) is the runtime: its file
     config = _config(isolated_home)
     config.parent.mkdir()
     config.write_text(json.dumps({"credsStore": "fake"}))

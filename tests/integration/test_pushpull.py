@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from support.images import FixtureImages
-from support.oci import REF_NAME
+from support.oci import DOCKER_LAYER_GZIP, REF_NAME
 from support.skopeo import Skopeo
 
 import registrykit as rk
@@ -225,8 +225,11 @@ def test_classic_gzipped_docker_save_archive_is_pushed(
     pushed = f"docker://{registry.host}/classic/app:3"
     assert skopeo.inspect(pushed)["Digest"] == result.digest
     assert skopeo.inspect(pushed, "--config")["rootfs"]["diff_ids"] == image.diff_ids
-    # Uncompressed layers keep their diff IDs as digests.
-    assert skopeo.inspect(pushed)["Layers"] == image.diff_ids
+    # Uncompressed layers are gzipped on push, as docker and podman do (contract v2,
+    # "Local images"): new digests, gzip media types, the same diff IDs.
+    layers = skopeo.inspect(pushed, "--raw")["layers"]
+    assert {layer["mediaType"] for layer in layers} == {DOCKER_LAYER_GZIP}
+    assert not {layer["digest"] for layer in layers} & set(image.diff_ids)
 
 
 def test_pull_by_digest_then_push_the_only_entry(

@@ -65,8 +65,9 @@ def test_podman_only(sandbox: Path) -> None:
 def test_failing_tool_gives_none(sandbox: Path) -> None:
     fake_tool(sandbox / "bin", "docker", 'echo "permission denied" >&2; exit 1')
     info = detect_runtime()
-    # The CLI is present (so it is the runtime) but its version is unknown.
-    assert (info.runtime, info.docker) == ("docker", None)
+    # The CLI is present but answers nothing: its version is unknown, and without
+    # a daemon it is not the runtime (contract v2: "docker CLI, no daemon").
+    assert (info.runtime, info.docker, info.docker_daemon) == (None, None, None)
 
 
 def test_hanging_tool_is_cut_off_by_the_timeout(sandbox: Path) -> None:

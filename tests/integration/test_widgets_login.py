@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import logging
 
+from support.podman import docker_stand_in
+
 import registrykit as rk
 from registrykit.widgets import LoginForm
 
 
 def test_login_form_logs_in_stores_and_clears_the_password(
-    htpasswd_registry, isolated_home, caplog
+    htpasswd_registry, isolated_home, caplog, tmp_path, monkeypatch
 ):
     caplog.set_level(logging.DEBUG)
+    docker_stand_in(tmp_path, monkeypatch)  # docker (with a daemon) is the runtime: its file
     with rk.Client(cache_dir=None) as client:
         form = LoginForm(client=client)
         form.registry.value = htpasswd_registry.host

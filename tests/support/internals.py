@@ -11,6 +11,7 @@ package is followed in this file alone.
 # ruff: noqa: F401
 
 from registrykit._credentials import cloud, helpers, keychain, process, store
+from registrykit._credentials import runtime as credential_runtime
 from registrykit._model import (
     digest,
     errors,
@@ -41,6 +42,7 @@ from registrykit._ops import (
 )
 from registrykit._registry import api, cache
 from registrykit._stores import archive, base, layout
+from registrykit._stores import runtime as stores_runtime
 from registrykit._transport import auth, http, retry, settings
 from registrykit._transport import errors as transport_errors
 
@@ -63,6 +65,7 @@ ContentCache = cache.ContentCache
 Credential = helpers.Credential
 credential_records = login.credential_records
 CredentialStore = store.CredentialStore
+login_scope = store.login_scope
 decompressed = filesystem.decompressed
 Descriptor = manifest.Descriptor
 digest_problem = reference.digest_problem

@@ -3,7 +3,8 @@
 Every test gets fresh directories under its tmp dir, so nothing touches the
 machine's image store or logins. ``docker_stand_in`` puts a ``docker``
 script on PATH that implements ``save``/``load``/``image inspect`` over this
-podman: no docker daemon runs on these machines.
+podman and answers ``docker version`` as a live daemon would: no docker daemon
+runs on these machines.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 import pytest
 
 _DOCKER_STAND_IN = """#!/bin/sh
-# A stand-in docker CLI over podman: save, load and image inspect only.
+# A stand-in docker CLI over podman: save, load and image inspect, and a
+# "daemon" that answers docker version (so registrykit counts it as the runtime).
 case "$1" in
+  version) echo "24.0.0-stand-in" ;;
   save) shift; exec podman save --format docker-archive "$@" ;;
   load) shift; exec podman load "$@" ;;
   image) shift; exec podman image "$@" ;;

@@ -1,4 +1,10 @@
-"""The unit tier starts no processes: a test that tries fails and says where it belongs."""
+"""The unit tier starts no processes: a test that tries fails and says where it belongs.
+
+Nor does a unit test depend on the machine's docker: its daemon "does not
+answer" unless a test says otherwise (asking would start ``docker version``).
+``/run/containers`` is moved under the test's home by the shared
+``isolated_home`` (tests/conftest.py), for every tier.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import subprocess
 from typing import Any
 
 import pytest
+from support.internals import credential_runtime
 
 
 @pytest.fixture(autouse=True)
@@ -14,3 +21,8 @@ def no_processes(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError(f"unit tests start no processes ({args!r}); use tests/integration")
 
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+
+
+@pytest.fixture(autouse=True)
+def no_docker_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(credential_runtime, "docker_daemon", lambda timeout=0.0: None)

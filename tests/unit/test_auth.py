@@ -27,7 +27,7 @@ class _EveryHost(Keychain):
         super().__init__()
         self.login = login
 
-    def resolve(self, host: str) -> Login | None:
+    def resolve(self, host: str, repository: str | None = None) -> Login | None:
         return self.login
 
 

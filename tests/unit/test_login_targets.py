@@ -1,7 +1,8 @@
 """Logins where the runtime looks (design.md, contract v2): where they are written and read.
 
-PATH holds only stand-in ``podman``/``docker`` files (never run: only their
-presence decides), and ``/run/containers`` is redirected under the test's tmp dir.
+PATH holds only stand-in ``podman``/``docker`` files (never run: their presence
+and, for docker, whether its daemon answers decide; the daemon answer is
+stubbed), and ``/run/containers`` is redirected under the test's tmp dir.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from support.credhelpers import DOCKER_HUB_KEY, SECRET, Env, b64, write_json
-from support.internals import CredentialStore
+from support.internals import CredentialStore, credential_runtime
 from support.internals import store as credential_store
 
 
@@ -55,13 +56,17 @@ def test_podman_only_without_xdg_runtime_dir_writes_run_containers_uid(
     env: Env, run_dir: Path
 ) -> None:
     _runtimes(env, "podman")
-    target = run_dir / str(os.getuid()) / "containers" / "auth.json"
+    # podman's own path: /run/containers/$UID/auth.json (no "containers" level below it).
+    target = run_dir / str(os.getuid()) / "auth.json"
     assert CredentialStore().store("ghcr.io", "alice", SECRET) == str(target)
     assert CredentialStore().read_paths() == [target]
 
 
-def test_docker_present_writes_dockers_file_with_the_v1_key(env: Env, run_dir: Path) -> None:
+def test_docker_with_a_daemon_writes_dockers_file_with_the_v1_key(
+    env: Env, run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _runtimes(env, "podman", "docker")
+    monkeypatch.setattr(credential_runtime, "docker_daemon", lambda timeout=0.0: "28.2.2")
     assert CredentialStore().store("docker.io", "alice", SECRET) == str(env.docker_config)
     assert list(_auths(env.docker_config)) == [DOCKER_HUB_KEY]
 
@@ -84,7 +89,7 @@ def test_reading_includes_run_containers_and_xdg_config_home(
     env: Env, run_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_file = write_json(
-        run_dir / str(os.getuid()) / "containers" / "auth.json",
+        run_dir / str(os.getuid()) / "auth.json",
         {"auths": {"a.example": {"auth": b64("run:1")}}},
     )
     config_file = write_json(
