@@ -34,6 +34,7 @@ from registrykit._ops import (
     runtime,
     sync,
     transfer,
+    untag,
     vendors,
     webapis,
 )
