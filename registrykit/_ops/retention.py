@@ -166,7 +166,7 @@ def _rule(
     if keep_last is not None and rank < keep_last:
         return ("keep", f"one of the {keep_last} newest images")
     if cutoff is not None and date is None:
-        return ("keep", "no date, and an age rule never deletes an undated image")
+        return ("keep", "no date: an age rule never deletes it")
     if cutoff is not None and date is not None and date >= cutoff:
         return ("keep", f"dated after {cutoff:%Y-%m-%d %H:%M} UTC")
     if keep_last is None and cutoff is None:
