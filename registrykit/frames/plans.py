@@ -20,6 +20,7 @@ from .._ops import plans
 from .._ops.plans import Plan, plan_sync
 from .._ops.results import ApplyResult, SyncResult
 from .._ops.retention import plan_retention
+from .._ops.untag import DELETE_METHODS, UNPROBED
 from ._dtypes import Kind, typed_frame
 from .listing import DATE_SOURCES
 
@@ -31,7 +32,7 @@ RETENTION_SCHEMA: dict[str, Kind] = {
     "date": "time",
     "size": "int",
     "action": ("keep", "untag", "delete"),
-    "method": "category",
+    "method": (*DELETE_METHODS, UNPROBED),
     "reason": "str",
     "date_source": DATE_SOURCES,
     "created": "time",

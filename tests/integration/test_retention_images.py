@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from support.internals import untag
 from support.skopeo import Skopeo
 
 import registrykit as rk
@@ -152,3 +155,34 @@ def test_untag_on_distribution_2_probes_and_uses_the_throwaway(
     # Probed once: from now on previews name the method this registry uses.
     preview = rk.delete(f"{lab}:stable", dry_run=True, untag_only=True, client=client)
     assert preview.method == "manifest delete"
+
+
+FAKE_AWS = """#!{python}
+import json, os, sys
+with open(os.environ["FAKE_AWS_LOG"], "a") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+wanted = sys.argv[sys.argv.index("--image-ids") + 1:]
+ids = [dict(p.split("=", 1) for p in a.split(",")) for a in wanted]
+print(json.dumps({{"imageIds": ids, "failures": []}}))
+"""
+
+
+def test_ecr_untag_runs_batch_delete_image_through_the_aws_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client
+) -> None:
+    """A fake ``aws`` answering as BatchDeleteImage does (AWS API reference)."""
+    aws = tmp_path / "aws"
+    aws.write_text(FAKE_AWS.format(python=sys.executable))
+    aws.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("FAKE_AWS_LOG", str(tmp_path / "argv.log"))
+    ref = rk.parse_reference("123456789012.dkr.ecr.us-east-2.amazonaws.com/team/app")
+    digest = "sha256:" + "a" * 64
+    done, skipped = untag.remove_tags(client, ref, {"v1": digest, "latest": digest})
+    assert skipped == [] and [r.method for r in done] == ["ecr batch-delete-image"] * 2
+    (argv,) = [json.loads(line) for line in (tmp_path / "argv.log").read_text().splitlines()]
+    assert argv[:3] == ["ecr", "batch-delete-image", "--repository-name"]
+    assert argv[-2:] == [
+        f"imageDigest={digest},imageTag=v1",
+        f"imageDigest={digest},imageTag=latest",
+    ]
