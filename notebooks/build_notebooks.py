@@ -679,10 +679,12 @@ Removing one tag while its image stays is done differently on each registry;
 * `gitlab tag api` and `gitlab bulk delete`: GitLab's tags API; a whole
   retention plan goes as one bulk delete (`name_regex_delete`);
 * `ecr batch-delete-image`: `aws ecr batch-delete-image` (ECR deletes an
-  image with its last tag).
+  image with its last tag);
+* `not supported`: the registry deletes nothing (say, distribution with
+  `storage.delete.enabled: false`); refused before anything is written.
 
-registrykit probes a registry it does not know (a DELETE of a tag that cannot
-exist) on the first untag, never while planning: until then a plan says
+registrykit probes a registry it does not know (DELETEs of a tag and a digest
+that cannot exist) on the first untag, never while planning: until then a plan says
 `tag delete, else manifest delete`. The local registry answers the probe with
 400, so the `untag_only` delete above used `manifest delete`.
 

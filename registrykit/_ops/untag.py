@@ -8,8 +8,10 @@ Each registry has its own way, and ``method`` says which ran:
   Registry). CNCF distribution 2.x answers it with 400 ``DIGEST_INVALID`` or
   ``UNSUPPORTED`` (distribution#3174), Harbor with ``UNSUPPORTED``. The probe
   is a DELETE of a tag that cannot exist: 404 says the registry removes tags,
-  400/405 that it does not. The answer is remembered per host for the
-  process, and nothing is probed while only planning or in a dry run.
+  400/405 that it does not; then of a digest that cannot exist: 405 says it
+  deletes nothing (``"not supported"``, refused before anything is written).
+  The answer is remembered per host for the process, and nothing is probed
+  while only planning or in a dry run.
 * ``"manifest delete"``: regclient's fallback: point the tag at a unique
   throwaway manifest, then delete that manifest by digest. Also a full delete
   through the registry API.
@@ -50,13 +52,14 @@ from .._credentials.process import run_tool, scrub
 from .._model import mediatypes as mt
 from .._model.errors import (
     AuthenticationError,
+    InvalidReference,
     NotFound,
     PermissionDenied,
     RegistryError,
     Unsupported,
 )
 from .._model.manifest import json_object
-from .._model.reference import Reference
+from .._model.reference import Reference, tag_problem
 from .._model.registries import determine_registry
 from .._registry.api import RegistryClient
 from .._transport.errors import raise_for_response
@@ -86,6 +89,7 @@ DELETE_METHODS = (
     "gitlab tag api",
     "gitlab bulk delete",
     "ecr batch-delete-image",
+    "not supported",
 )
 # What a plan says for a registry not probed yet (planning sends no DELETE).
 UNPROBED = "tag delete, else manifest delete"
@@ -123,23 +127,32 @@ def untag_method(c: Client, ref: Reference, *, probe: bool = True) -> str:
     known = _probed.get(ref.registry)
     if known is not None or not probe:
         return known or UNPROBED
-    method = _probed[ref.registry] = _probe_tag_delete(c.registry(ref), ref.repository)
+    method = _probed[ref.registry] = _probe(c.registry(ref), ref.repository)
     return method
 
 
-def _probe_tag_delete(registry: RegistryClient, repository: str) -> str:
-    """``"tag delete"`` when a DELETE of a tag that cannot exist answers 404."""
-    try:
-        registry.delete_manifest(repository, f"registrykit-probe-{secrets.token_hex(8)}")
-    except NotFound:
+def _probe(registry: RegistryClient, repository: str) -> str:
+    """Which DELETEs the registry takes, asked with a tag and a digest that cannot exist."""
+    if _takes_delete(registry, repository, f"registrykit-probe-{secrets.token_hex(8)}"):
         return "tag delete"
-    except Unsupported:
+    if _takes_delete(registry, repository, f"sha256:{secrets.token_hex(32)}"):
         return "manifest delete"
+    return "not supported"
+
+
+def _takes_delete(registry: RegistryClient, repository: str, reference: str) -> bool:
+    """True when a DELETE of ``reference`` (which does not exist) answers 404, or succeeds."""
+    try:
+        registry.delete_manifest(repository, reference)
+    except NotFound:
+        return True
+    except Unsupported:
+        return False
     except RegistryError as exc:
-        if exc.status == 400:  # distribution 2.x reads the tag as a bad digest
-            return "manifest delete"
+        if exc.status == 400:  # distribution 2.x reads a tag as a bad digest
+            return False
         raise
-    return "tag delete"
+    return True
 
 
 def row_methods(c: Client, ref: Reference, rows: Iterable[tuple[str, str]]) -> list[str | None]:
@@ -178,6 +191,9 @@ def untag(c: Client, ref: Reference, digest: str, siblings: list[str]) -> str:
     assert ref.tag is not None
     method = untag_method(c, ref)
     registry = c.registry(ref)
+    if method == "not supported":
+        # Refused before the throwaway is written: the tag must not end up on it.
+        raise _deletes_disabled(ref.registry, None)
     if method == "hub tag api":
         hub_delete_tags(c, ref, [ref.tag])
     elif method in ("gitlab tag api", "ecr batch-delete-image"):
@@ -235,15 +251,20 @@ def delete_digest(c: Client, registry: RegistryClient, ref: Reference, digest: s
     try:
         registry.delete_manifest(ref.repository, digest)
     except Unsupported as exc:
-        raise Unsupported(
-            f"{ref.registry} does not allow deletes (HTTP {exc.status}). On a distribution "
-            "registry set storage.delete.enabled: true in config.yml (or "
-            "REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it; on Harbor, Quay, GitLab or "
-            "a cloud registry, delete through its web UI/API or grant the token delete rights.",
-            status=exc.status,
-            errors=exc.errors,
-            url=exc.url,
-        ) from None
+        raise _deletes_disabled(ref.registry, exc) from None
+
+
+def _deletes_disabled(host: str, cause: Unsupported | None) -> Unsupported:
+    status = cause.status if cause is not None else 405
+    return Unsupported(
+        f"{host} does not allow deletes (HTTP {status}). On a distribution "
+        "registry set storage.delete.enabled: true in config.yml (or "
+        "REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it; on Harbor, Quay, GitLab or "
+        "a cloud registry, delete through its web UI/API or grant the token delete rights.",
+        status=status,
+        errors=cause.errors if cause is not None else None,
+        url=cause.url if cause is not None else None,
+    )
 
 
 def hub_delete_tags(c: Client, ref: Reference, tags: list[str]) -> None:
@@ -284,6 +305,10 @@ def remove_tags(
     conditional deletes; elsewhere each tag is untagged on its own.
     ``staying`` (digest -> tags that stay) guards a ``tag delete``.
     """
+    for tag in tags:
+        # They go into a web API's URL or an aws argument, not only a /v2/ path.
+        if (problem := tag_problem(tag)) is not None:
+            raise InvalidReference(f"refusing to remove a tag of {repo.name}: {problem}")
     kind = determine_registry(repo.registry).kind
     if kind == "gitlab":
         return _gitlab_remove(c, repo, tags, bulk), []
@@ -337,7 +362,7 @@ def _gitlab_remove(
         _raise_gitlab(response, f"the bulk tag delete of {repo.name}")
         done += [_removed(repo.with_tag(t), tags[t], "gitlab bulk delete") for t in together]
     for tag in (t for t in tags if t not in together):
-        response = send_outside(c.http, "DELETE", f"{base}/{quote(tag)}", headers=headers)
+        response = send_outside(c.http, "DELETE", f"{base}/{quote(tag, safe='')}", headers=headers)
         _raise_gitlab(response, f"tag {repo.name}:{tag}")
         done.append(_removed(repo.with_tag(tag), tags[tag], "gitlab tag api"))
     return done
@@ -372,7 +397,9 @@ def _gitlab_repository(http: httpx.Client, api: str, headers: dict[str, str], pa
                 break
             for item in listed:
                 if isinstance(item, dict) and item.get("path") == path:
-                    return f"{project}/registry/repositories/{int(item['id'])}"
+                    if not isinstance(item.get("id"), int):
+                        raise RegistryError(f"GitLab's repository {path!r} has no numeric id")
+                    return f"{project}/registry/repositories/{item['id']}"
     raise NotFound(
         f"GitLab has no container repository {path!r}; check the name, and that the token "
         f"has the read_api and api scopes ({_GITLAB_DOC})."

@@ -37,6 +37,7 @@ from registrykit import delete
 from registrykit.frames.plans import retention_plan
 
 TOKEN = "glpat-secret-untag-123"
+ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 V1 = sample_image("2024-01-10T08:00:00Z", b"v1")
 V2 = sample_image("2024-03-05T08:00:00Z", b"v2")
 V3 = sample_image("2024-05-01T08:00:00Z", b"v3")
@@ -49,7 +50,8 @@ class Registry:
 
     ``distribution2``: 400 DIGEST_INVALID (no tag delete); ``oci``: the spec's
     tag delete; ``greedy``: a non-conforming registry that deletes the manifest
-    (and so every tag) when asked to delete a tag.
+    (and so every tag) when asked to delete a tag; ``disabled``: every DELETE
+    answers 405 UNSUPPORTED (distribution with deletes off).
     """
 
     mode: str
@@ -105,6 +107,8 @@ class Registry:
 
     def _delete(self, ref: str) -> httpx.Response:
         unknown = httpx.Response(404, json={"errors": [{"code": "MANIFEST_UNKNOWN"}]})
+        if self.mode == "disabled":  # storage.delete.enabled: false
+            return httpx.Response(405, json={"errors": [{"code": "UNSUPPORTED"}]})
         if ref.startswith("sha256:"):
             if ref not in self.objects:
                 return unknown
@@ -146,9 +150,23 @@ def test_distribution_2_has_no_tag_delete_so_the_throwaway_goes() -> None:
         result = delete("registry.example.com/team/app:latest", untag_only=True, client=c)
     assert result.method == "manifest delete" and "garbage collection" in str(result)
     assert fake.tags == {"v1": V1.digest} and V1.digest in fake.objects
-    probe, throwaway = fake.deletes()
-    assert probe.startswith("registrykit-probe-") and throwaway.startswith("sha256:")
-    assert throwaway != V1.digest
+    tag_probe, digest_probe, throwaway = fake.deletes()
+    assert tag_probe.startswith("registrykit-probe-") and digest_probe not in fake.objects
+    assert throwaway.startswith("sha256:") and throwaway != V1.digest
+
+
+def test_a_registry_that_deletes_nothing_is_refused_before_anything_is_written() -> None:
+    fake = Registry("disabled", {"v1": V1.digest, "latest": V1.digest})
+    with _client(fake) as c, pytest.raises(rk.Unsupported, match=r"storage\.delete\.enabled"):
+        delete("registry.example.com/team/app:latest", untag_only=True, client=c)
+    assert fake.tags == {"v1": V1.digest, "latest": V1.digest}
+    assert not any(r.method == "PUT" for r in fake.requests)  # latest is not on a throwaway
+    assert untag_module._probed["registry.example.com"] == "not supported"
+
+
+def test_tags_from_a_hostile_registry_never_reach_a_web_api_or_the_aws_cli() -> None:
+    with rk.Client(cache_dir=None) as c, pytest.raises(rk.InvalidReference):
+        untag_module.remove_tags(c, rk.parse_reference(f"{ECR}/team/app"), {"a,b": V1.digest})
 
 
 def test_a_registry_with_the_oci_tag_delete_removes_just_the_tag() -> None:
@@ -266,8 +284,6 @@ def pd_isna(value: object) -> bool:
 
 
 # -- ECR --------------------------------------------------------------------------------
-
-ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 
 
 @dataclass
