@@ -424,8 +424,9 @@ tag points to (the manifest and the image config).
 # Step 4c: tag history and size regressions
 
 Releases of *webapp* v1.0.0 … v1.4.0 grow a little each time, except once:
-v1.3.0 shipped 6 MB of debug assets by mistake. The tag history orders tags
-by build date and compares each with the one before it.
+v1.3.0 shipped 6 MB of debug assets by mistake. The tag history has one row
+per image (all its tags in `tags`), ordered by date, and compares each with
+the one before it.
 """),
         code(START),
         code("history = rk.tag_history(f'{lab.host}/samples/webapp')\nrk.frames.readable(history)"),
@@ -448,6 +449,52 @@ by build date and compares each with the one before it.
         ),
         code("fig = rk.plots.diff_files(files_diff)\nfig"),
         code("rk.frames.readable(rk.history(f'{lab.host}/samples/webapp:v1.3.0'))"),
+        md("""
+## Dates you can trust
+
+Every listing carries three times:
+
+* `created`: the build time from the image config (or the index's
+  `org.opencontainers.image.created` annotation, a better build time where present).
+  Reproducible builders stamp a fixed fake value: 1970-01-01 (ko, Jib, Bazel
+  rules_docker; Nix adds one second), 1980-01-01 (Cloud Native Buildpacks),
+  0001-01-01 (rules_oci, nix2container). registrykit shows those as `NaT`: no date.
+* `pushed`: when the registry says the tag was last pushed. The CNCF registry
+  here has no such API, so it is `NaT`. Docker Hub's tags API has `tag_last_pushed`,
+  GHCR its package versions, GitLab its tags API, Quay its tag history, ACR its
+  `/acr/v1/` metadata, ECR `imagePushedAt`, and GCR / Artifact Registry put
+  `timeUploadedMs` in the ordinary tag list (so it costs nothing).
+* `date`: `pushed`, else `created`; `date_source` says which. Listings, tag
+  history, plots and retention order and filter by `date`. A row with no date
+  comes last, and no age rule ever deletes it.
+
+A service whose newest release was built by ko shows what that means:
+"""),
+        code(
+            "from registrykit.lab.build import build_image, gzip_layer, tar_layer\n\n"
+            "def release(version, created):\n"
+            "    layer = gzip_layer(tar_layer({'app/service': version.encode() * 1000}))\n"
+            "    image = build_image([layer], created=created)\n"
+            "    return rk.samples.Sample('team/service', (version,), image, version)\n\n"
+            "rk.samples.push(lab, [\n"
+            "    release('v1.0.0', '2024-02-01T10:00:00Z'),\n"
+            "    release('v1.1.0', '2024-04-01T10:00:00Z'),\n"
+            "    release('v1.2.0', '1970-01-01T00:00:00Z'),   # built by ko: a fixed fake date\n"
+            "])\n"
+            "service = rk.tags(f'{lab.host}/team/service')\n"
+            "columns = ['tag', 'date', 'date_source', 'created', 'pushed', 'size']\n"
+            "rk.frames.readable(service[columns])"
+        ),
+        md(
+            "v1.2.0 has no date, so it sorts last rather than first (as 1970 would), and "
+            "an age rule keeps it: `reason` says why. (`older_than` also takes `'90d'`.)"
+        ),
+        code(
+            "import datetime as dt\n\n"
+            "plan = rk.retention_plan(f'{lab.host}/team/service',\n"
+            "                         older_than=dt.datetime(2024, 3, 1, tzinfo=dt.UTC))\n"
+            "rk.frames.readable(plan[['tag', 'date', 'action', 'reason']])"
+        ),
         commands(
             [
                 ("rk.tag_history(repo)", "(none)", "(none)", "(a loop of skopeo inspect)"),
@@ -591,15 +638,66 @@ after the registry's garbage collection.
             "print(rk.delete(f'{lab.host}/samples/webapp:stable', untag_only=True))\n"
             "sorted(rk.tags(f'{lab.host}/samples/webapp')['tag'])"
         ),
-        md(
-            "## Retention\nA plan that keeps the newest releases and never deletes a digest "
-            "a kept tag needs:"
-        ),
+        md("""
+## Retention over images, not tags
+
+A retention plan decides per *image* (digest), then lists every tag:
+
+* `keep_last=2` keeps the two newest images with **all** their tags: v1.4.0
+  also carries `latest`, a date tag and a git SHA, and none of them is cut loose;
+* an index is kept with all its platform manifests (cleanup tools that delete
+  "untagged" manifests break multi-arch images this way);
+* referrers (the signature under the `sha256-<hex>` tag) follow their subject:
+  kept with it, deleted with it, and `reason` says so;
+* an age rule (`older_than='90d'`) never deletes an image without a date;
+* `freed_bytes` counts only the bytes the deleted images alone hold: a base
+  layer a kept image shares is not freed.
+"""),
         code(
             "plan = rk.retention_plan(f'{lab.host}/samples/webapp', keep_last=2, "
-            "keep=['latest'])\nrk.frames.readable(plan)"
+            "keep=['latest'])\n"
+            "rk.frames.readable(plan[['tag', 'date', 'size', 'action', 'method', 'reason']])"
+        ),
+        code(
+            "print(f\"frees {plan.attrs['freed_bytes'] / 2**20:.2f} MiB \"\n"
+            '      "once the registry collects garbage")'
         ),
         code("print(rk.apply(plan))\nsorted(rk.tags(f'{lab.host}/samples/webapp')['tag'])"),
+        md("""
+## Untag-only, the registry's own way
+
+Removing one tag while its image stays is done differently on each registry;
+`method` in the plan and in every result says which way was used:
+
+* `tag delete`: `DELETE /v2/<name>/manifests/<tag>`, the OCI 1.1 way
+  (distribution 3, Quay, GCR, Artifact Registry);
+* `manifest delete`: the tag is pointed at a unique throwaway manifest, which
+  is then deleted (CNCF distribution 2.x as here, Harbor, ACR);
+* `hub tag api`: Docker Hub's tag API;
+* `github packages api`: on GHCR, the throwaway, deleted through GitHub's
+  packages API;
+* `gitlab tag api` and `gitlab bulk delete`: GitLab's tags API; a whole
+  retention plan goes as one bulk delete (`name_regex_delete`);
+* `ecr batch-delete-image`: `aws ecr batch-delete-image` (ECR deletes an
+  image with its last tag);
+* `not supported`: the registry deletes nothing (say, distribution with
+  `storage.delete.enabled: false`); refused before anything is written.
+
+registrykit probes a registry it does not know (DELETEs of a tag and a digest
+that cannot exist) on the first untag, never while planning: until then a plan says
+`tag delete, else manifest delete`. The local registry answers the probe with
+400, so the `untag_only` delete above used `manifest delete`.
+
+## Docker Hub's pull quota
+
+On Docker Hub a manifest GET counts as a pull (a multi-arch pull counts once
+per architecture); a HEAD does not. `rk.rate_limit()` reads what remains from a
+HEAD, at no cost. Listings of Docker Hub (`rk.tags`, `rk.tag_history`,
+`rk.audit`, `rk.catalog('docker.io/NAMESPACE')`) use Hub's own API for tags,
+digests, sizes and push times and send no manifest GET; a call that needs more
+pulls than remain (a retention plan reads manifests to count `freed_bytes`)
+refuses first with `RateLimited` and the numbers.
+"""),
         md("The delete form: Delete stays disabled until a preview ran and the box is ticked."),
         code("rk.widgets.DeleteForm(f'{lab.host}/samples/worker:0.9.0')"),
         commands(

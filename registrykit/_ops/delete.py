@@ -5,36 +5,31 @@ A manifest DELETE removes every tag pointing at that digest, so the plan
 returned as-is by ``dry_run=True``. Just before deleting, the named tag is
 checked again: if it moved meanwhile, nothing is deleted.
 
-``untag_only=True`` uses regclient's method: point the tag at a unique
-throwaway manifest, then delete that manifest, so the other tags (and the
-image) stay. Docker Hub and GHCR refuse the registry API's DELETE; there the
-work goes through their own APIs (``_vendor_delete``), chosen by
+``untag_only=True`` removes just the tag, the registry's own way
+(``untag.py``: the OCI tag DELETE where the registry has it, else regclient's
+throwaway manifest; Docker Hub's, GitLab's and ECR's APIs), and the result's
+``method`` says which ran. Docker Hub and GHCR refuse the registry API's
+DELETE; there the work goes through their own APIs, chosen by
 ``determine_registry(...).kind``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import secrets
 
 from .._client import Client, get_client
-from .._model import mediatypes as mt
-from .._model.errors import AuthenticationError, RegistryError, RegistryKitError, Unsupported
+from .._model.errors import RegistryError, RegistryKitError
 from .._model.reference import Reference, parse_reference
 from .._model.registries import determine_registry
 from .._registry.api import RegistryClient
 from .analysis import order_tags, referrers_subject
 from .results import DeleteResult
-from .vendors import dockerhub_delete_tag, dockerhub_login, ghcr_delete_digest
+from .untag import delete_digest, full_delete_method, hub_delete_tags, untag, untag_method
 
 __all__ = ["delete", "referrer_tags", "tags_pointing_at"]
 
 log = logging.getLogger(__name__)
-
-_EMPTY_CONFIG = b"{}"
-_EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
 
 def tags_pointing_at(
@@ -89,8 +84,9 @@ def delete(
     # so no sha256-<hex> tag is left pointing at nothing.
     followers = [] if untag_only else referrer_tags(names, digest)
     removed = [ref.tag] if untag_only and ref.tag else [*siblings, *followers]
-    method = {"dockerhub": "Docker Hub API", "ghcr": "GitHub packages API"}.get(
-        info.kind, "registry API"
+    # A dry run probes nothing: it names the method the registry's kind implies.
+    method = (
+        untag_method(c, ref, probe=not dry_run) if untag_only else full_delete_method(info.kind)
     )
     result = DeleteResult(
         image=str(ref),
@@ -107,16 +103,15 @@ def delete(
     if dry_run:
         return result
     _recheck(registry, ref, digest)
-    if info.kind == "dockerhub":
-        _delete_on_hub(c, ref, removed)
-    elif untag_only:
-        throwaway = _point_at_throwaway(registry, ref)
-        _delete_digest(c, registry, ref, throwaway, info.kind)
+    if untag_only:
+        method = untag(c, ref, digest, siblings)
+    elif info.kind == "dockerhub":
+        hub_delete_tags(c, ref, removed)
     else:
-        _delete_digest(c, registry, ref, digest, info.kind)
+        delete_digest(c, registry, ref, digest)
         for extra in _follower_digests(registry, ref.repository, followers, referrers):
-            _delete_digest(c, registry, ref, extra, info.kind)
-    return dataclasses.replace(result, deleted=True)
+            delete_digest(c, registry, ref, extra)
+    return dataclasses.replace(result, deleted=True, method=method)
 
 
 def _follower_digests(
@@ -150,60 +145,3 @@ def _moved(ref: Reference, planned: str, now: str | None) -> str:
         f"{ref} moved from {planned} to {now or 'nothing (deleted)'} since the delete was "
         "planned; nothing was deleted. Run it again to act on what the tag points at now."
     )
-
-
-def _point_at_throwaway(registry: RegistryClient, ref: Reference) -> str:
-    """Re-point ``ref.tag`` at a unique empty manifest; returns that manifest's digest."""
-    assert ref.tag is not None
-    if registry.blob_size(ref.repository, _EMPTY_DIGEST) is None:
-        registry.upload_blob(ref.repository, _EMPTY_DIGEST, len(_EMPTY_CONFIG), _EMPTY_CONFIG)
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": mt.OCI_MANIFEST,
-        "config": {"mediaType": mt.OCI_EMPTY, "digest": _EMPTY_DIGEST, "size": 2},
-        "layers": [],
-        # The nonce makes this digest unique, so deleting it touches no other tag.
-        "annotations": {"io.registrykit.untag": secrets.token_hex(16)},
-    }
-    raw = json.dumps(manifest, separators=(",", ":")).encode()
-    return registry.put_manifest(ref.repository, ref.tag, raw, mt.OCI_MANIFEST)
-
-
-def _delete_digest(
-    c: Client, registry: RegistryClient, ref: Reference, digest: str, kind: str
-) -> None:
-    if kind == "ghcr":
-        ghcr_delete_digest(c.http, _login(c, ref)[1], ref.repository, digest)
-        return
-    try:
-        registry.delete_manifest(ref.repository, digest)
-    except Unsupported as exc:
-        raise Unsupported(
-            f"{ref.registry} does not allow deletes (HTTP {exc.status}). On a distribution "
-            "registry set storage.delete.enabled: true in config.yml (or "
-            "REGISTRY_STORAGE_DELETE_ENABLED=true) and restart it; on Harbor, Quay, GitLab or "
-            "a cloud registry, delete through its web UI/API or grant the token delete rights.",
-            status=exc.status,
-            errors=exc.errors,
-            url=exc.url,
-        ) from None
-
-
-def _delete_on_hub(c: Client, ref: Reference, tags: list[str]) -> None:
-    username, password = _login(c, ref)
-    token = dockerhub_login(c.http, username, password)
-    for tag in tags:
-        dockerhub_delete_tag(c.http, token, ref.repository, tag)
-
-
-def _login(c: Client, ref: Reference) -> tuple[str, str]:
-    # The same credential the client's auth flow uses (Client(logins=), then stored logins).
-    found = c.login_for(ref.registry)
-    if found is None:
-        hint = determine_registry(ref.registry).login_hint
-        raise AuthenticationError(
-            f"deleting on {ref.registry} goes through its web API, which needs your "
-            f"credentials; none are stored. Log in first: rk.login({ref.registry!r}, user, "
-            f"token) or `{hint}`."
-        )
-    return found.username, found.secret

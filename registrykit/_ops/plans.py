@@ -15,22 +15,30 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .._client import Client, get_client
-from .._model.reference import Reference, parse_reference, parse_repository
+from .._model.reference import Reference, parse_repository
+from .._model.registries import determine_registry
 from .delete import delete, tags_pointing_at
 from .results import ApplyResult, DeleteResult, SyncResult
 from .sync import SyncRow, TagFilter, run_sync, sync_rows
+from .untag import remove_tags
 
 __all__ = ["Plan", "RetentionRow", "apply", "plan_sync"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RetentionRow:
+    """One tag's fate. ``date`` is ``pushed``, else the trusted ``created`` (None: undated)."""
+
     tag: str
     digest: str
-    created: dt.datetime | None
-    size: int
+    date: dt.datetime | None = None
+    size: int = 0
     action: str  # keep | delete | untag
-    reason: str
+    reason: str = ""
+    date_source: str | None = None  # "pushed" | "created" | None
+    created: dt.datetime | None = None
+    pushed: dt.datetime | None = None
+    method: str | None = None  # how it would go (untag.DELETE_METHODS); None when kept
 
 
 @dataclass(frozen=True)
@@ -67,14 +75,14 @@ class Plan:
                 for r in records
             ]
         elif kind == "retention":
+            # Dates and methods are for reading: apply checks the registry again.
             rows = [
                 RetentionRow(
-                    str(r["tag"]),
-                    str(r["digest"]),
-                    None,
-                    int(r.get("size") or 0),
-                    str(r["action"]),
-                    str(r.get("reason", "")),
+                    tag=str(r["tag"]),
+                    digest=str(r["digest"]),
+                    size=int(r.get("size") or 0),
+                    action=str(r["action"]),
+                    reason=str(r.get("reason", "")),
                 )
                 for r in records
             ]
@@ -129,35 +137,43 @@ def apply(
 
 
 def _apply_retention(c: Client, repo: Reference, rows: Iterable[RetentionRow]) -> ApplyResult:
+    """Deletes whole images, then removes the tags to untag, each checked again first.
+
+    On GitLab an image goes by removing its tags (GitLab's own model, one bulk
+    call where it fits); elsewhere by deleting its manifest with its referrers.
+    """
     registry = c.registry(repo)
+    by_tags = determine_registry(repo.registry).kind == "gitlab"
     done: list[DeleteResult] = []
     skipped: list[str] = []
     drop: dict[str, list[str]] = {}
-    untag: list[RetentionRow] = []
+    untag: dict[str, str] = {}
+    staying: dict[str, list[str]] = {}
     for row in rows:
         if row.action == "delete":
             drop.setdefault(row.digest, []).append(row.tag)
         elif row.action == "untag":
-            untag.append(row)
+            untag[row.tag] = row.digest
+        else:
+            staying.setdefault(row.digest, []).append(row.tag)
     for digest, planned in drop.items():
         # Check again now: a tag pushed or moved since planning must not lose its image.
         current = tags_pointing_at(c, registry, repo.repository, digest)
         others = sorted(set(current) - set(planned))
-        gone = [t for t in planned if t not in current]
-        skipped += [f"{t}: no longer points at {digest[:19]}…" for t in gone]
-        if others:
-            untag += [
-                RetentionRow(t, digest, None, 0, "untag", "") for t in planned if t in current
-            ]
-            skipped.append(f"{digest[:19]}… kept: now also tagged {', '.join(others)}")
-            continue
-        if current:
+        skipped += [f"{t}: no longer points at {digest[:19]}…" for t in planned if t not in current]
+        if others or by_tags:
+            untag.update({t: digest for t in planned if t in current})
+            staying.setdefault(digest, []).extend(others)
+            if others:
+                skipped.append(f"{digest[:19]}… kept: now also tagged {', '.join(others)}")
+        elif current:
             done.append(delete(repo.with_digest(digest), client=c))
-    for row in untag:
-        image = parse_reference(f"{repo.name}:{row.tag}")
-        now = registry.head_manifest(repo.repository, row.tag)
-        if now is None or now.digest != row.digest:
-            skipped.append(f"{row.tag}: moved since the plan was made")
-            continue
-        done.append(delete(image, untag_only=True, client=c))
-    return ApplyResult(repository=repo.name, deleted=done, skipped=skipped)
+    still = {}
+    for tag, digest in untag.items():
+        now = registry.head_manifest(repo.repository, tag)
+        if now is None or now.digest != digest:
+            skipped.append(f"{tag}: moved since the plan was made")
+        else:
+            still[tag] = digest
+    removed, refused = remove_tags(c, repo, still, staying=staying)
+    return ApplyResult(repository=repo.name, deleted=done + removed, skipped=skipped + refused)

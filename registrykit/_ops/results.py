@@ -219,7 +219,7 @@ class DeleteResult(_InRegistry):
     deleted: bool
     referrers: list[str] = field(default_factory=list)
     untag_only: bool = False
-    method: str = "registry API"
+    method: str = "manifest delete"  # one of untag.DELETE_METHODS
     removed_tags: list[str] = field(default_factory=list)
 
     def _title(self) -> str:
@@ -237,7 +237,7 @@ class DeleteResult(_InRegistry):
         if self.referrers:
             rows.append(("Referrers (signatures, SBOMs)", self.referrers))
         rows.append(("Method", self.method))
-        if self.method == "registry API":
+        if self.method in ("manifest delete", "tag delete"):
             rows.append(
                 (
                     "Note",

@@ -10,6 +10,7 @@ follow their subject. ``plans.apply`` carries the plan out.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from .analysis import blob_sizes, order_tags, referrers_subject
 from .listing import ImageRecord, tag_records
 from .plans import Plan, RetentionRow
 from .sync import TagFilter, match_tags
+from .untag import row_methods
 
 __all__ = ["parse_age", "plan_retention"]
 
@@ -32,13 +34,31 @@ class _Image:
     """One tagged manifest (an image, an index with its platforms, or an artifact)."""
 
     digest: str
-    date: dt.datetime | None = None  # pushed, else the trusted created
+    created: dt.datetime | None = None  # the trusted config (or index) time
+    pushed: dt.datetime | None = None  # when the registry says it was last pushed
     size: dict[str, int] = field(default_factory=dict)  # per tag, summed over platforms
     blobs: dict[str, int] = field(default_factory=dict)
 
     @property
     def tags(self) -> list[str]:
         return order_tags(self.size)
+
+    @property
+    def date(self) -> dt.datetime | None:
+        return self.pushed or self.created
+
+    def row(self, tag: str, action: str, reason: str) -> RetentionRow:
+        return RetentionRow(
+            tag=tag,
+            digest=self.digest,
+            date=self.date,
+            size=self.size[tag],
+            action=action,
+            reason=reason,
+            date_source="pushed" if self.pushed else "created" if self.created else None,
+            created=self.created,
+            pushed=self.pushed,
+        )
 
 
 _Decision = tuple[str, str]
@@ -77,8 +97,10 @@ def plan_retention(
     without a date is never dropped by the age rule and ranks last. Tags matching ``keep``
     (list, glob or regex) stay, and so does their image: its other tags are
     only untagged. Referrers tags are kept or deleted with their subject.
-    Rows run newest image first; ``plan.freed_bytes`` is what only the
-    deleted images hold.
+    Rows run newest image first, undated images last; each row carries
+    ``date`` with its ``date_source`` (and ``created``, ``pushed``) and the
+    ``method`` its removal would use (``untag.py``); ``plan.freed_bytes`` is
+    what only the deleted images hold.
     """
     if keep_last is not None and keep_last < 0:
         raise ValueError("keep_last must be 0 or more")
@@ -105,6 +127,8 @@ def plan_retention(
         rows += _follow(None, orphans, False, protected)
     manifests = images + [m for group in by_subject.values() for m in group]
     freed = _freed_bytes(manifests, rows)
+    methods = row_methods(c, ref, [(r.tag, r.action) for r in rows])
+    rows = [dataclasses.replace(r, method=m) for r, m in zip(rows, methods, strict=True)]
     return Plan("retention", rows, {"repository": ref.name}, freed_bytes=freed)
 
 
@@ -115,8 +139,8 @@ def _images(records: list[ImageRecord]) -> tuple[list[_Image], dict[str, list[_I
         if r.tag is None:
             continue
         image = by_digest.setdefault(r.digest, _Image(r.digest))
-        if r.date is not None and (image.date is None or r.date > image.date):
-            image.date = r.date
+        image.created = _latest(image.created, r.created)
+        image.pushed = _latest(image.pushed, r.pushed)
         image.size[r.tag] = image.size.get(r.tag, 0) + (0 if r.attestation else r.size)
         image.blobs.update(blob_sizes([r]))
     images: list[_Image] = []
@@ -131,6 +155,10 @@ def _images(records: list[ImageRecord]) -> tuple[list[_Image], dict[str, list[_I
     return images, referrers
 
 
+def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return a if b is None else b if a is None else max(a, b)
+
+
 def _rule(
     date: dt.datetime | None, rank: int, keep_last: int | None, cutoff: dt.datetime | None
 ) -> _Decision:
@@ -138,7 +166,7 @@ def _rule(
     if keep_last is not None and rank < keep_last:
         return ("keep", f"one of the {keep_last} newest images")
     if cutoff is not None and date is None:
-        return ("keep", "no date, and an age rule never deletes an undated image")
+        return ("keep", "no date: an age rule never deletes it")
     if cutoff is not None and date is not None and date >= cutoff:
         return ("keep", f"dated after {cutoff:%Y-%m-%d %H:%M} UTC")
     if keep_last is None and cutoff is None:
@@ -160,7 +188,7 @@ def _tag_rows(image: _Image, action: str, reason: str, protected: set[str]) -> l
             decision = ("untag", f"{reason}; {shared}")
         else:
             decision = (action, reason)
-        rows.append(RetentionRow(tag, image.digest, image.date, image.size[tag], *decision))
+        rows.append(image.row(tag, *decision))
     return rows
 
 
@@ -178,7 +206,7 @@ def _follow(
     for image in referrers:
         for tag in image.tags:
             own = ("keep", "matches keep") if tag in protected else decision
-            rows.append(RetentionRow(tag, image.digest, image.date, image.size[tag], *own))
+            rows.append(image.row(tag, *own))
     return rows
 
 

@@ -20,17 +20,23 @@ from .._ops import plans
 from .._ops.plans import Plan, plan_sync
 from .._ops.results import ApplyResult, SyncResult
 from .._ops.retention import plan_retention
+from .._ops.untag import DELETE_METHODS, UNPROBED
 from ._dtypes import Kind, typed_frame
+from .listing import DATE_SOURCES
 
 _PLAN_KIND = "registrykit.plan"
 _P = ParamSpec("_P")
 
 RETENTION_SCHEMA: dict[str, Kind] = {
     "tag": "str",
-    "created": "time",
+    "date": "time",
     "size": "int",
     "action": ("keep", "untag", "delete"),
+    "method": (*DELETE_METHODS, UNPROBED),
     "reason": "str",
+    "date_source": DATE_SOURCES,
+    "created": "time",
+    "pushed": "time",
     "digest": "str",
 }
 SYNC_SCHEMA: dict[str, Kind] = {
@@ -69,12 +75,19 @@ def _as_frame(planner: Callable[_P, Plan], name: str, doc: str) -> Callable[_P, 
 retention_plan = _as_frame(
     plan_retention,
     "retention_plan",
-    """``tag, created, size, action, reason, digest`` per tag, newest image first.
+    """``tag, date, size, action, method, reason, date_source, created, pushed, digest``.
 
-    The rules count and date images, not tags: ``keep_last=N`` keeps the N
-    newest images with every tag on them. ``action`` is ``keep``, ``delete``
-    or ``untag`` (the rules drop the image, but a ``keep`` match holds it, so
-    only the tag goes). Referrers tags (``sha256-<hex>``) follow their subject,
+    One row per tag, newest image first and undated images last. The rules
+    count and date images, not tags: ``keep_last=N`` keeps the N newest
+    images with every tag on them. ``date`` is when the registry says the
+    image was pushed, else its config's ``created`` (``date_source`` says
+    which; NaT when neither is known: a reproducible build's fixed 1970 or
+    0001 date is no date), and an age rule never deletes an undated image.
+    ``action`` is ``keep``, ``delete`` or ``untag`` (the rules drop the
+    image, but a ``keep`` match holds it, so only the tag goes); ``method``
+    is how the registry would remove it (``"manifest delete"``, ``"tag
+    delete"``, ``"gitlab bulk delete"``, ``"ecr batch-delete-image"``, ``"hub
+    tag api"``, ...). Referrers tags (``sha256-<hex>``) follow their subject,
     and their ``reason`` says so. ``df.attrs["freed_bytes"]`` is what the
     deletes free once the registry collects garbage. Nothing changes until
     ``rk.apply(plan)``; read it with ``rk.frames.readable(plan)``.

@@ -51,8 +51,9 @@ def test_plan_never_drops_a_digest_a_kept_tag_needs(
 ) -> None:
     name, digests = repo
     plan = retention_plan(name, keep_last=1, keep=["old1"], client=client)
-    assert list(plan.columns) == ["tag", "created", "size", "action", "reason", "digest"]
-    assert str(plan["created"].dtype) == "datetime64[ns, UTC]"
+    assert list(plan.columns[:4]) == ["tag", "date", "size", "action"]  # contract v2
+    assert str(plan["date"].dtype) == "datetime64[ns, UTC]"
+    assert (plan["date_source"] == "created").all() and plan["pushed"].isna().all()
     assert plan["size"].dtype == "int64"
     assert isinstance(plan["action"].dtype, pd.CategoricalDtype)
     actions = dict(zip(plan["tag"], plan["action"].astype(str), strict=True))

@@ -36,6 +36,7 @@ from registrykit._ops import (
     runtime,
     sync,
     transfer,
+    untag,
     vendordates,
     vendors,
     webapis,

@@ -208,7 +208,18 @@ def test_an_age_rule_never_deletes_an_undated_image(monkeypatch: pytest.MonkeyPa
 
 def test_retention_frame_reads_first_and_carries_freed_bytes(faked: None) -> None:
     frame = plan_frame(retention.plan_retention("example.com/samples/app", keep_last=1))
-    assert list(frame.columns) == ["tag", "created", "size", "action", "reason", "digest"]
+    assert list(frame.columns) == [
+        "tag",
+        "date",
+        "size",
+        "action",
+        "method",
+        "reason",
+        "date_source",
+        "created",
+        "pushed",
+        "digest",
+    ]
     assert frame.attrs["freed_bytes"] == APP1.size + APP2.size + 200
     assert readable(frame)["tag"].iloc[5] == "sha256-555555555555…"
 

@@ -154,7 +154,7 @@ def test_dockerhub_delete_removes_every_tag_of_the_digest(
     fake = FakeVendor(tags={"1.0": DIGEST, "latest": DIGEST, "2.0": OTHER})
     c = make_client(fake, {"docker.io": ("alice", HUB_PASSWORD)})
     plan = delete("alice/app:1.0", dry_run=True, client=c)
-    assert sorted(plan.tags) == ["1.0", "latest"] and plan.method == "Docker Hub API"
+    assert sorted(plan.tags) == ["1.0", "latest"] and plan.method == "hub tag api"
     assert not any(r.url.host == "hub.docker.com" for r in fake.requests)
 
     result = delete("alice/app:1.0", client=c)
@@ -202,7 +202,7 @@ def test_ghcr_delete_finds_the_version_by_digest(
     fake.manifests[OTHER] = b"{}"
     c = make_client(fake, {"ghcr.io": ("alice", GH_TOKEN)})
     result = delete("ghcr.io/alice/app:1.0", client=c)
-    assert result.deleted and result.method == "GitHub packages API"
+    assert result.deleted and result.method == "github packages api"
     assert DIGEST not in fake.manifests and OTHER in fake.manifests
     assert fake.tags == {}
     gh = [r for r in fake.requests if r.url.host == "api.github.com"]
