@@ -31,13 +31,22 @@ from .._model.registries import determine_registry
 from .._registry.api import RegistryClient
 from .webapis import PAGE_SIZE, epoch_time, trusted_time, web_get, web_pages
 
-__all__ = ["MAX_GITLAB_TAGS", "ecr_pushed", "gitlab_pushed", "login_headers"]
+__all__ = [
+    "MAX_GITLAB_TAGS",
+    "ecr_pushed",
+    "gitlab_api",
+    "gitlab_pushed",
+    "gitlab_repository",
+    "gitlab_token",
+    "login_headers",
+]
 
 MAX_GITLAB_TAGS = 1000  # one request each: the most a listing spends on dates
 _MAX_PROJECT_TRIES = 4  # group/project plus up to three image-name segments
 _MAX_ECR_PAGES = 50  # of 1000 images each
 _MAX_CLI_OUTPUT = 16 * 1024 * 1024  # a page of 1000 image details is about 1 MiB
 _CLI_TIMEOUT = 60.0
+_GITLAB_REALM = "/jwt/auth"
 
 
 def login_headers(
@@ -57,6 +66,8 @@ def login_headers(
     trusted = {own}
     with contextlib.suppress(httpx.InvalidURL, UnicodeError):  # no URL: the registry only
         trusted.add(httpx.URL(realm).netloc.decode("ascii") if realm else own)
+    if determine_registry(registry.host).kind == "gitlab":
+        trusted.add(httpx.URL(gitlab_api(client, registry)).netloc.decode("ascii"))
     if (
         login is None
         or login.identity_token
@@ -73,7 +84,22 @@ def login_headers(
 # -- GitLab --------------------------------------------------------------------------
 
 
-def _gitlab_token(login: Login) -> dict[str, str]:
+def gitlab_api(client: Client, registry: RegistryClient) -> str:
+    """GitLab's API root (``https://HOST/api/v4``) for its container registry.
+
+    The registry's token realm (``https://HOST/jwt/auth``) names the GitLab
+    host; before a challenge is known, GitLab's own convention applies:
+    ``registry.HOST`` serves the registry of ``HOST``.
+    """
+    own = httpx.URL(registry.base_url).netloc.decode("ascii")
+    challenge = client.auth.challenge(own)
+    realm = challenge.params.get("realm", "") if challenge and challenge.scheme == "bearer" else ""
+    if realm.endswith(_GITLAB_REALM):
+        return realm.removesuffix(_GITLAB_REALM) + "/api/v4"
+    return f"https://{registry.host.removeprefix('registry.')}/api/v4"
+
+
+def gitlab_token(login: Login) -> dict[str, str]:
     # A CI job's token has its own header; personal and project tokens the private one.
     header = "JOB-TOKEN" if login.username == "gitlab-ci-token" else "PRIVATE-TOKEN"
     return {header: login.secret}
@@ -83,11 +109,12 @@ def gitlab_pushed(
     client: Client, registry: RegistryClient, repo: str, names: list[str], *, api: str
 ) -> dict[str, dt.datetime]:
     """Each tag's ``created_at`` from GitLab's registry API at ``api`` (``.../api/v4``)."""
-    headers = login_headers(client, registry, api, _gitlab_token)
-    found = _gitlab_repository(client, api, repo, headers)
+    headers = login_headers(client, registry, api, gitlab_token)
+    found = gitlab_repository(client, api, repo, headers)
     if found is None:
         return {}
     base, listed = found
+    base += "/tags/"
     wanted = [n for n in names if n in listed]
     what = f"the tag details of {registry.host}/{repo}"
 
@@ -102,10 +129,10 @@ def gitlab_pushed(
     return {tag: when for tag, when in dated if when}
 
 
-def _gitlab_repository(
+def gitlab_repository(
     client: Client, api: str, repo: str, headers: dict[str, str]
 ) -> tuple[str, set[str]] | None:
-    """The tags URL prefix of ``repo``'s registry repository and its tag names, or None.
+    """The API URL of ``repo``'s registry repository and its tag names, or None.
 
     The project is the longest leading part of ``repo`` that GitLab knows
     (the rest is the image name inside the project).
@@ -131,7 +158,7 @@ def _tags_url(url: str, item: dict[str, object], what: str) -> tuple[str, set[st
         raise RegistryError(f"{what}: the repository id is not a number")
     tags = field_list(item.get("tags"), f"{what}: tags")
     names = {t["name"] for t in tags if isinstance(t, dict) and tag_problem(t.get("name")) is None}
-    return f"{url}/{repository_id}/tags/", names
+    return f"{url}/{repository_id}", names
 
 
 # -- ECR -----------------------------------------------------------------------------

@@ -63,6 +63,7 @@ from .._model.reference import Reference, tag_problem
 from .._model.registries import determine_registry
 from .._registry.api import RegistryClient
 from .._transport.errors import raise_for_response
+from .clouddates import gitlab_api, gitlab_repository, gitlab_token, login_headers
 from .results import DeleteResult
 from .vendors import dockerhub_delete_tag, dockerhub_login, ghcr_delete_digest, send_outside
 
@@ -108,7 +109,6 @@ _EMPTY_CONFIG = b"{}"
 _EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 _GITLAB_DOC = "https://docs.gitlab.com/ee/api/container_registry.html"
 _GITLAB_REGEX_MAX = 2000  # our bound: the regex travels in the query string
-_GITLAB_PAGES = 20  # 20 pages of 100 image repositories per project
 _ECR_BATCH = 100  # BatchDeleteImage takes at most 100 image ids
 _AWS_TIMEOUT = 60.0
 
@@ -352,8 +352,7 @@ def _exact_regex(tags: list[str]) -> str:
 def _gitlab_remove(
     c: Client, repo: Reference, tags: Mapping[str, str], bulk: bool
 ) -> list[DeleteResult]:
-    api, headers = _gitlab_api(c, repo)
-    base = f"{api}/{_gitlab_repository(c.http, api, headers, repo.repository)}/tags"
+    base, headers = _gitlab_tags_url(c, repo)
     together = _gitlab_bulk_tags(list(tags)) if bulk else []
     done = []
     if together:
@@ -368,42 +367,19 @@ def _gitlab_remove(
     return done
 
 
-def _gitlab_api(c: Client, repo: Reference) -> tuple[str, dict[str, str]]:
-    """GitLab's API root beside its registry host, and the headers that carry the token."""
-    username, secret = registry_login(c, repo)
-    host = repo.registry.removeprefix("registry.")
-    # A CI job logs in as gitlab-ci-token with $CI_JOB_TOKEN; people use a token.
-    header = "JOB-TOKEN" if username == "gitlab-ci-token" else "PRIVATE-TOKEN"
-    return f"https://{host}/api/v4", {header: secret}
-
-
-def _gitlab_repository(http: httpx.Client, api: str, headers: dict[str, str], path: str) -> str:
-    """``projects/<id>/registry/repositories/<id>`` of the image repository ``path``.
-
-    The project is a prefix of the path (``group/project[/image]``), longest first.
-    """
-    parts = path.split("/")
-    for n in range(len(parts), 0, -1):
-        project = f"projects/{quote('/'.join(parts[:n]), safe='')}"
-        for page in range(1, _GITLAB_PAGES + 1):
-            params = {"per_page": "100", "page": str(page)}
-            url = f"{api}/{project}/registry/repositories"
-            response = send_outside(http, "GET", url, headers=headers, params=params)
-            if response.status_code == 404:
-                break
-            _raise_gitlab(response, f"the registry repositories of {'/'.join(parts[:n])}")
-            listed = _json(response, "GitLab's repository list")
-            if not isinstance(listed, list) or not listed:
-                break
-            for item in listed:
-                if isinstance(item, dict) and item.get("path") == path:
-                    if not isinstance(item.get("id"), int):
-                        raise RegistryError(f"GitLab's repository {path!r} has no numeric id")
-                    return f"{project}/registry/repositories/{item['id']}"
-    raise NotFound(
-        f"GitLab has no container repository {path!r}; check the name, and that the token "
-        f"has the read_api and api scopes ({_GITLAB_DOC})."
-    )
+def _gitlab_tags_url(c: Client, repo: Reference) -> tuple[str, dict[str, str]]:
+    """The tags URL of ``repo``'s GitLab registry repository and the token headers."""
+    registry_login(c, repo)  # no login: say how to log in before anything is sent
+    registry = c.registry(repo.registry)
+    api = gitlab_api(c, registry)
+    headers = login_headers(c, registry, api, gitlab_token)
+    found = gitlab_repository(c, api, repo.repository, headers)
+    if found is None:
+        raise NotFound(
+            f"GitLab has no container repository {repo.repository!r}; check the name, and "
+            f"that the token has the read_api and api scopes ({_GITLAB_DOC})."
+        )
+    return found[0] + "/tags", headers
 
 
 def _raise_gitlab(response: httpx.Response, what: str) -> None:
@@ -415,13 +391,6 @@ def _raise_gitlab(response: httpx.Response, what: str) -> None:
             status=response.status_code,
         )
     raise_for_response(response, what, host=response.request.url.host)
-
-
-def _json(response: httpx.Response, what: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise RegistryError(f"{what} is not JSON") from None
 
 
 # -- ECR -------------------------------------------------------------------------------

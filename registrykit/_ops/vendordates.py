@@ -46,7 +46,7 @@ from .._model.reference import tag_problem, valid_names
 from .._model.registries import determine_registry
 from .._registry.api import RegistryClient
 from .._registry.session import MAX_PAGE_SIZE
-from .clouddates import ecr_pushed, gitlab_pushed, login_headers
+from .clouddates import ecr_pushed, gitlab_api, gitlab_pushed, login_headers
 from .webapis import (
     MAX_WEB_PAGES,
     PAGE_SIZE,
@@ -77,9 +77,7 @@ Pushed = dict[str, dt.datetime]
 Dater = Callable[[Client, RegistryClient, str, list[str]], Pushed]
 
 QUAY = "quay.io"
-GITLAB_COM_API = "https://gitlab.com/api/v4"
 _HARBOR_REALM = "/service/token"
-_GITLAB_REALM = "/jwt/auth"
 # The API refused: private, no token, no such repository there. Not worth a warning.
 _REFUSED = (AuthenticationError, PermissionDenied, NotFound)
 
@@ -136,10 +134,8 @@ def _dater(client: Client, registry: RegistryClient) -> Dater | None:
     service = challenge.params.get("service", "") if challenge else ""
     if realm.endswith(_HARBOR_REALM) and service == "harbor-registry":
         return partial(harbor_pushed, api=realm.removesuffix(_HARBOR_REALM))
-    if realm.endswith(_GITLAB_REALM):
-        return partial(gitlab_pushed, api=realm.removesuffix(_GITLAB_REALM) + "/api/v4")
-    if info.kind == "gitlab":
-        return partial(gitlab_pushed, api=GITLAB_COM_API)
+    if realm.endswith("/jwt/auth") or info.kind == "gitlab":
+        return partial(gitlab_pushed, api=gitlab_api(client, registry))
     return None
 
 
