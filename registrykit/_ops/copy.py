@@ -27,7 +27,7 @@ from .._model.reference import Reference, parse_reference, tag_problem, valid_na
 from .._stores.base import Store, entry_tag, find_entry
 from .._stores.layout import as_oci
 from .._stores.open import Location, names_transport, open_store, parse_location
-from .._stores.runtime import TRANSPORTS, Runtime, local_runtime
+from .._stores.runtime import COMMANDS, TRANSPORTS, Runtime, local_runtime, runtime_name
 from .results import CopyResult, PullResult, PushResult, _Transferred
 from .transfer import ManifestDoc, TransferPlan, TransferStats, plan_transfer, run_transfer
 
@@ -114,9 +114,9 @@ def pull(
         raise ValueError("pull needs a path to write, or into='podman' or 'docker'")
     else:
         dst_loc = Location(format, path=str(path))
-    shown_format = dst_loc.transport
+    dst_loc = _named(dst_loc, src_loc)
     make = functools.partial(
-        PullResult, image=str(src_loc), path=str(path or into), format=shown_format
+        PullResult, image=str(src_loc), path=dst_loc.path, format=dst_loc.transport
     )
     return _copy_locations(
         get_client(client),
@@ -225,6 +225,7 @@ def _copy_locations(
     progress: bool | None = None,
 ) -> R:
     """Open both ends, decide which tags move, and run the tag loop."""
+    dst_loc = _named(dst_loc, src_loc)
     one_platform = dst_loc.one_platform
     subset = _platform_list(platforms)
     if one_platform and platform is None and subset is not None and len(subset) == 1:
@@ -250,6 +251,7 @@ def _copy_locations(
                 _label(dst_loc, all_tags, None if all_tags else tag),
                 registry=ref.registry if ref is not None else None,
                 name=ref.name if ref is not None else None,
+                verify=_verify(dst_loc, tag, len(fields["images"])),
                 **fields,
             ),
         )
@@ -386,6 +388,29 @@ def _label(loc: Location, all_tags: bool, tag: str | None = None) -> str:
     if tag and ref.tag is None and ref.digest is None:
         ref = ref.with_tag(tag)
     return str(ref)
+
+
+def _named(dst_loc: Location, src_loc: Location) -> Location:
+    """A runtime destination without a name takes the source's, as ``podman pull`` does."""
+    ref = src_loc.reference
+    if dst_loc.transport not in COMMANDS or dst_loc.path or ref is None:
+        return dst_loc
+    return dataclasses.replace(dst_loc, path=ref.name)
+
+
+def _verify(loc: Location, tag: str | None, images: int) -> str | None:
+    """The command that reads a written image back (a registry's is the result's own)."""
+    suffix = f":{tag}" if tag else ""
+    if loc.transport == "oci":
+        return f"skopeo inspect oci:{loc.path}{suffix}"
+    if loc.transport == "docker-archive":
+        # skopeo names an archive's image by a RepoTags name or @index, never by a bare tag.
+        return f"skopeo inspect docker-archive:{loc.path}" + (":@0" if images > 1 else "")
+    runtime = COMMANDS.get(loc.transport)
+    if runtime is None:
+        return None
+    name = runtime_name(runtime, loc.path)
+    return f"{runtime} image inspect {(name.with_tag(tag) if tag else name).familiar}"
 
 
 def _platform_list(platforms: Platforms) -> list[str | Platform] | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .._model.render import Summary as _Summary
 from .._model.render import Value
 from .._model.units import human_size
+from .._stores.runtime import COMMANDS
 
 __all__ = [
     "ApplyResult",
@@ -47,7 +48,9 @@ class _Transferred(_Summary):
     moved: ``images`` maps each tag to its digest); ``size`` counts each blob
     once however many tags share it; ``bytes_copied`` moved, ``bytes_skipped``
     were already there, ``bytes_mounted`` came from another repository of the
-    same registry without moving.
+    same registry without moving. ``verify`` is the command that reads a
+    layout, archive or runtime destination back (a registry's comes from
+    ``registry`` and ``name``).
     """
 
     digest: str | None
@@ -63,6 +66,7 @@ class _Transferred(_Summary):
     registry: str | None = None
     name: str | None = None
     images: dict[str, str] = field(default_factory=dict)
+    verify: str | None = None
 
     def _common_rows(self, moved: str) -> list[tuple[str, Value]]:
         rows: list[tuple[str, Value]] = [("Size", human_size(self.size))]
@@ -94,6 +98,8 @@ class _Transferred(_Summary):
         return [(label, self.tags or ["(by digest)"])]
 
     def _pull_commands(self) -> list[tuple[str, Value]]:
+        if self.verify:
+            return [("Verify", (self.verify,))]
         if not (self.name and self.registry):
             return []
         return _commands(self.name, self.tags[0] if self.tags else None, self.digest)
@@ -167,19 +173,15 @@ class PullResult(_OnDisk):
         return "✓ Image pulled successfully"
 
     def _rows(self) -> list[tuple[str, Value]]:
-        transport = "oci" if self.format == "oci" else "docker-archive"
-        tag = self.tags[0] if self.tags else ""
-        rows: list[tuple[str, Value]] = [
-            ("Image", self.image),
-            ("Path", f"{self.path} ({self.format})"),
-        ]
+        where = ("Path", f"{self.path} ({self.format})")
+        if self.format in COMMANDS:
+            where = ("Loaded into", f"{COMMANDS[self.format]}'s store as {self.path}")
+        rows: list[tuple[str, Value]] = [("Image", self.image), where]
         rows += self._common_rows("downloaded")
         rows += self._tag_rows("Tags")
         if self.format == "docker-archive":
             rows.append(("Load", (f"docker load -i {self.path}", f"podman load -i {self.path}")))
-        verify = f"skopeo inspect {transport}:{self.path}{':' + tag if tag else ''}"
-        rows.append(("Verify", (verify,)))
-        return rows
+        return rows + self._pull_commands()
 
 
 @dataclass(frozen=True, kw_only=True)
