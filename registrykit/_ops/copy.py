@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from .._client import Client, get_client
+from .._model import mediatypes as mt
 from .._model.digest import compute_digest
 from .._model.errors import DigestMismatch, InvalidReference, NotFound
 from .._model.manifest import Descriptor, Platform
@@ -27,6 +28,7 @@ from .._model.reference import Reference, parse_reference, tag_problem, valid_na
 from .._stores.base import Store, entry_tag, find_entry
 from .._stores.layout import as_oci
 from .._stores.open import Location, names_transport, open_store, parse_location
+from .._stores.registry import RegistryStore
 from .._stores.runtime import COMMANDS, TRANSPORTS, Runtime, local_runtime, runtime_name
 from .results import CopyResult, PullResult, PushResult, _Transferred
 from .transfer import ManifestDoc, TransferPlan, TransferStats, plan_transfer, run_transfer
@@ -38,6 +40,7 @@ PullFormat = Literal["oci", "docker-archive"]
 _FORMATS = ("oci", "docker-archive")
 _RUNTIMES = ("podman", "docker")
 R = TypeVar("R", bound=_Transferred)
+_OCI_TYPES = (mt.OCI_MANIFEST, mt.OCI_INDEX)
 # What the loop moves: a source tag or digest, and the destination tags it gets.
 Todo = list[tuple[str, list[str]]]
 
@@ -236,6 +239,7 @@ def _copy_locations(
         open_store(dst_loc, client=c, write=True, image=src_loc.reference) as dst,
     ):
         todo, expect = _todo(src, src_loc, dst_loc, all_tags)
+        plain_http = isinstance(dst, RegistryStore) and dst.registry.base_url.startswith("http:")
         return _copy_tags(
             c,
             src,
@@ -251,7 +255,8 @@ def _copy_locations(
                 _label(dst_loc, all_tags, None if all_tags else tag),
                 registry=ref.registry if ref is not None else None,
                 name=ref.name if ref is not None else None,
-                verify=_verify(dst_loc, tag, len(fields["images"])),
+                verify=_verify(dst_loc, tag, dst),
+                plain_http=plain_http,
                 **fields,
             ),
         )
@@ -398,14 +403,20 @@ def _named(dst_loc: Location, src_loc: Location) -> Location:
     return dataclasses.replace(dst_loc, path=ref.name)
 
 
-def _verify(loc: Location, tag: str | None, images: int) -> str | None:
+def _verify(loc: Location, tag: str | None, dst: Store) -> str | None:
     """The command that reads a written image back (a registry's is the result's own)."""
-    suffix = f":{tag}" if tag else ""
     if loc.transport == "oci":
-        return f"skopeo inspect oci:{loc.path}{suffix}"
+        entries = dst.entries()
+        entry = find_entry(entries, tag) if tag else None
+        if entry is not None and entry.media_type in _OCI_TYPES:
+            return f"skopeo inspect oci:{loc.path}:{tag}"
+        # skopeo skips Docker-typed entries when it looks a tag up (preserve_digests=True)
+        # and opens a layout without a tag only when it holds one image.
+        return f"skopeo inspect oci:{loc.path}" if len(entries) == 1 else None
     if loc.transport == "docker-archive":
         # skopeo names an archive's image by a RepoTags name or @index, never by a bare tag.
-        return f"skopeo inspect docker-archive:{loc.path}" + (":@0" if images > 1 else "")
+        several = len(dst.entries()) > 1
+        return f"skopeo inspect docker-archive:{loc.path}" + (":@0" if several else "")
     runtime = COMMANDS.get(loc.transport)
     if runtime is None:
         return None

@@ -32,11 +32,16 @@ def _image_ref(name: str, tag: str | None, digest: str | None) -> str:
     return f"{name}@{digest}" if digest else name
 
 
-def _commands(name: str, tag: str | None, digest: str | None) -> list[tuple[str, Value]]:
+def _commands(
+    name: str, tag: str | None, digest: str | None, plain_http: bool = False
+) -> list[tuple[str, Value]]:
     ref = _image_ref(name, tag, digest)
+    # skopeo and podman try https only unless told (skopeo ignores
+    # CONTAINERS_REGISTRIES_CONF); docker allows plain http on 127.0.0.0/8.
+    flag = "--tls-verify=false " if plain_http else ""
     return [
-        ("Pull command", (f"docker pull {ref}", f"podman pull {ref}")),
-        ("Verify", (f"skopeo inspect docker://{ref}",)),
+        ("Pull command", (f"docker pull {ref}", f"podman pull {flag}{ref}")),
+        ("Verify", (f"skopeo inspect {flag}docker://{ref}",)),
     ]
 
 
@@ -50,7 +55,7 @@ class _Transferred(_Summary):
     were already there, ``bytes_mounted`` came from another repository of the
     same registry without moving. ``verify`` is the command that reads a
     layout, archive or runtime destination back (a registry's comes from
-    ``registry`` and ``name``).
+    ``registry`` and ``name``, and ``plain_http`` when it speaks http).
     """
 
     digest: str | None
@@ -67,6 +72,7 @@ class _Transferred(_Summary):
     name: str | None = None
     images: dict[str, str] = field(default_factory=dict)
     verify: str | None = None
+    plain_http: bool = False
 
     def _common_rows(self, moved: str) -> list[tuple[str, Value]]:
         rows: list[tuple[str, Value]] = [("Size", human_size(self.size))]
@@ -102,7 +108,8 @@ class _Transferred(_Summary):
             return [("Verify", (self.verify,))]
         if not (self.name and self.registry):
             return []
-        return _commands(self.name, self.tags[0] if self.tags else None, self.digest)
+        tag = self.tags[0] if self.tags else None
+        return _commands(self.name, tag, self.digest, self.plain_http)
 
 
 @dataclass(frozen=True, kw_only=True)
