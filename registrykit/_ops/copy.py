@@ -30,7 +30,7 @@ from .._stores.layout import as_oci
 from .._stores.open import Location, names_transport, open_store, parse_location
 from .._stores.registry import RegistryStore
 from .._stores.runtime import COMMANDS, TRANSPORTS, Runtime, local_runtime, runtime_name
-from .results import CopyResult, PullResult, PushResult, _Transferred
+from .results import CopyResult, PullResult, PushResult, _Transferred, speaks_http
 from .transfer import ManifestDoc, TransferPlan, TransferStats, plan_transfer, run_transfer
 
 __all__ = ["copy", "copy_stores", "pull", "push"]
@@ -239,7 +239,7 @@ def _copy_locations(
         open_store(dst_loc, client=c, write=True, image=src_loc.reference) as dst,
     ):
         todo, expect = _todo(src, src_loc, dst_loc, all_tags)
-        plain_http = isinstance(dst, RegistryStore) and dst.registry.base_url.startswith("http:")
+        plain_http = isinstance(dst, RegistryStore) and speaks_http(dst.registry.base_url)
         return _copy_tags(
             c,
             src,

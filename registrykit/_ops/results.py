@@ -26,6 +26,11 @@ __all__ = [
 ]
 
 
+def speaks_http(base_url: str) -> bool:
+    """Whether a registry answers over plain http: its printed commands then say so."""
+    return base_url.startswith("http://")
+
+
 def _image_ref(name: str, tag: str | None, digest: str | None) -> str:
     if tag:
         return f"{name}:{tag}"
@@ -209,6 +214,7 @@ class TagResult(_InRegistry):
     """New tags pointing at an existing manifest (same digest)."""
 
     name: str | None = None
+    plain_http: bool = False
 
     def _title(self) -> str:
         return "✓ Image tagged successfully"
@@ -216,7 +222,7 @@ class TagResult(_InRegistry):
     def _rows(self) -> list[tuple[str, Value]]:
         rows = [*self._head_rows(), ("Tags written", self.tags)]
         if self.name and self.tags:
-            rows.extend(_commands(self.name, self.tags[0], self.digest))
+            rows.extend(_commands(self.name, self.tags[0], self.digest, self.plain_http))
         return rows
 
 
