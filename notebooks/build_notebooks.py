@@ -300,11 +300,15 @@ that CLI for you:
 
 A pull downloads an image's manifest, config and layers; a push uploads
 them, layers first and the manifest last, so a registry never holds a
-manifest whose layers are missing. registrykit pulls into an OCI image
-layout directory (or a `docker save` tarball) and pushes from one, with no
-daemon involved. skopeo reads and writes the same formats.
+manifest whose layers are missing. registrykit speaks the registry API
+itself, with no daemon involved: it pulls into an OCI image layout directory,
+a `docker save` tarball, or the local store of podman or docker, and pushes
+from any of them. Locations are written as skopeo writes them:
+`oci:DIR[:TAG]`, `docker-archive:FILE`, `podman:NAME[:TAG]`,
+`docker-daemon:NAME[:TAG]`, and a plain reference for a registry.
 """),
         code(START),
+        md("## Into a directory or a file"),
         code(
             "import tempfile\nfrom pathlib import Path\n\nworkdir = Path(tempfile.mkdtemp())\n"
             "pulled = rk.pull(f'{lab.host}/samples/webapp:v1.4.0', workdir / 'webapp')\n"
@@ -321,6 +325,76 @@ daemon involved. skopeo reads and writes the same formats.
             "archive = rk.pull(f'{lab.host}/samples/hello:latest', workdir / 'hello.tar',\n"
             "                  format='docker-archive')\nprint(archive)"
         ),
+        md("""
+## Images in podman's store
+
+The images you build and run live in the container runtime's local store.
+registrykit reaches them through `podman save` / `podman load` (or `docker
+save` / `docker load`), so `rk.push('myapp:latest', ...)` works like
+`podman push`. So that this notebook does not fill your own image store,
+podman gets a throwaway one first: `PodmanSandbox` writes a vfs
+`storage.conf` and a `registries.conf` (naming the lab registry, which speaks
+plain http) in a temporary directory and points this kernel and the commands
+it starts at them. It is for teaching only: with your own podman, skip it.
+"""),
+        code(
+            "import subprocess\n"
+            "from registrykit.lab.podman import PodmanSandbox\n\n"
+            "sandbox = PodmanSandbox(insecure=[lab.host]).start()\n\n\n"
+            "def run(*command):\n"
+            '    """Run a command and show what it prints, as a terminal would."""\n'
+            "    proc = subprocess.run(command, capture_output=True, text=True)\n"
+            "    print(proc.stdout if proc.returncode == 0 else proc.stderr)\n\n\n"
+            "IMAGES = 'table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.Size}}'\n"
+            "run('podman', 'images', '--format', IMAGES)"
+        ),
+        md(
+            "The store is empty. Load the archive pulled above into it, as `podman load` "
+            "would, under the name `myapp:latest` (podman keeps names without a registry "
+            "under `localhost/`):"
+        ),
+        code(
+            "loaded = rk.copy(f\"docker-archive:{workdir / 'hello.tar'}\", 'podman:myapp:latest')\n"
+            "print(loaded)"
+        ),
+        code("run('podman', 'images', '--sort', 'repository', '--format', IMAGES)"),
+        md(
+            "Push it. `myapp:latest` is neither a file nor a directory, so it is taken "
+            "from the runtime's store (`podman:myapp:latest` says so explicitly):"
+        ),
+        code("pushed = rk.push('myapp:latest', f'{lab.host}/myapp:1')\nprint(pushed)"),
+        md(
+            "Pull into podman: the image is loaded under its own name, as `podman pull` "
+            "does. (`into='docker'` loads into docker the same way.)"
+        ),
+        code(
+            "into_podman = rk.pull(f'{lab.host}/samples/webapp:v1.4.0', into='podman')\n"
+            "print(into_podman)"
+        ),
+        code("run('podman', 'images', '--sort', 'repository', '--format', IMAGES)"),
+        md(
+            "Check with the tools themselves. The image ID podman shows is the digest of "
+            "the image config, so podman and the registry agree that they hold the same "
+            "image; skopeo reads the pushed tag (`--tls-verify=false`: the lab registry "
+            "speaks plain http)."
+        ),
+        code(
+            "run('podman', 'image', 'inspect', '--format', '{{.Id}}', 'myapp:latest')\n"
+            "print(rk.manifest(f'{lab.host}/myapp:1')['config']['digest'])"
+        ),
+        code(
+            "run('skopeo', 'inspect', '--tls-verify=false', '--format', "
+            "'{{.Name}} {{.Os}}/{{.Architecture}}, {{len .Layers}} layers',\n"
+            "    f'docker://{lab.host}/myapp:1')"
+        ),
+        md(
+            "The command line takes the same locations: `registrykit pull IMAGE --into "
+            "podman`, `registrykit push myapp:latest IMAGE`, `registrykit copy "
+            "podman:myapp:latest oci:DIR:TAG`. Each prints a `Verify` command that "
+            "succeeds when you run it."
+        ),
+        code("sandbox.close()   # restores the environment and deletes the sandbox's store"),
+        md("## Between registries and layouts"),
         md("Push the layout back under a new name; the digest is unchanged:"),
         code(
             "pushed_back = rk.push(workdir / 'webapp', f'{lab.host}/team/webapp:v1.4.0')\n"
@@ -332,20 +406,44 @@ daemon involved. skopeo reads and writes the same formats.
             [
                 (
                     "rk.pull(image, path)",
-                    "docker pull IMAGE",
-                    "podman pull IMAGE",
-                    "skopeo copy docker://IMAGE oci:DIR:TAG",
+                    "(none: docker writes no OCI layout)",
+                    "(one platform only: `podman pull IMAGE && podman push IMAGE oci:DIR:TAG`)",
+                    "skopeo copy --all docker://IMAGE oci:DIR:TAG",
                 ),
                 (
-                    "rk.pull(..., platform='linux/arm64')",
-                    "docker pull --platform linux/arm64 IMAGE",
-                    "podman pull --arch arm64 IMAGE",
-                    "skopeo copy --override-arch arm64 ...",
+                    "rk.pull(image, path, platform='linux/arm64')",
+                    "(none: docker writes no OCI layout)",
+                    "podman pull --arch arm64 IMAGE && podman push IMAGE oci:DIR:TAG",
+                    "skopeo copy --override-arch arm64 docker://IMAGE oci:DIR:TAG",
+                ),
+                (
+                    "rk.pull(image, file, format='docker-archive')",
+                    "docker pull IMAGE && docker save -o FILE IMAGE",
+                    "podman pull IMAGE && podman save -o FILE IMAGE",
+                    "skopeo copy docker://IMAGE docker-archive:FILE:IMAGE",
+                ),
+                (
+                    "rk.copy('docker-archive:FILE', 'podman:NAME')",
+                    "docker load -i FILE && docker tag LOADED NAME",
+                    "podman load -i FILE && podman tag LOADED NAME",
+                    "skopeo copy docker-archive:FILE containers-storage:NAME",
+                ),
+                (
+                    "rk.push('myapp:latest', image)",
+                    "docker tag myapp:latest IMAGE && docker push IMAGE",
+                    "podman push myapp:latest IMAGE",
+                    "skopeo copy containers-storage:localhost/myapp:latest docker://IMAGE",
+                ),
+                (
+                    "rk.pull(image, into=RUNTIME)",
+                    "docker pull IMAGE",
+                    "podman pull IMAGE",
+                    "skopeo copy docker://IMAGE containers-storage:IMAGE",
                 ),
                 (
                     "rk.push(path, image)",
-                    "docker push IMAGE",
-                    "podman push IMAGE",
+                    "docker load -i FILE && docker tag LOADED IMAGE && docker push IMAGE",
+                    "podman load -i PATH && podman push LOADED IMAGE",
                     "skopeo copy oci:DIR:TAG docker://IMAGE",
                 ),
                 (

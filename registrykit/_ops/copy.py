@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from .._client import Client, get_client
+from .._model import mediatypes as mt
 from .._model.digest import compute_digest
 from .._model.errors import DigestMismatch, InvalidReference, NotFound
 from .._model.manifest import Descriptor, Platform
@@ -28,8 +29,9 @@ from .._stores.base import Store, entry_tag, find_entry
 from .._stores.gzipped import gzip_layers
 from .._stores.layout import as_oci
 from .._stores.open import Location, names_transport, open_store, parse_location
-from .._stores.runtime import TRANSPORTS, Runtime, local_runtime
-from .results import CopyResult, PullResult, PushResult, _Transferred
+from .._stores.registry import RegistryStore
+from .._stores.runtime import COMMANDS, TRANSPORTS, Runtime, local_runtime, runtime_name
+from .results import CopyResult, PullResult, PushResult, _Transferred, speaks_http
 from .transfer import ManifestDoc, TransferPlan, TransferStats, plan_transfer, run_transfer
 
 __all__ = ["copy", "copy_stores", "pull", "push"]
@@ -39,6 +41,7 @@ PullFormat = Literal["oci", "docker-archive"]
 _FORMATS = ("oci", "docker-archive")
 _RUNTIMES = ("podman", "docker")
 R = TypeVar("R", bound=_Transferred)
+_OCI_TYPES = (mt.OCI_MANIFEST, mt.OCI_INDEX)
 # What the loop moves: a source tag or digest, and the destination tags it gets.
 Todo = list[tuple[str, list[str]]]
 
@@ -115,9 +118,9 @@ def pull(
         raise ValueError("pull needs a path to write, or into='podman' or 'docker'")
     else:
         dst_loc = Location(format, path=str(path))
-    shown_format = dst_loc.transport
+    dst_loc = _named(dst_loc, src_loc)
     make = functools.partial(
-        PullResult, image=str(src_loc), path=str(path or into), format=shown_format
+        PullResult, image=str(src_loc), path=dst_loc.path, format=dst_loc.transport
     )
     return _copy_locations(
         get_client(client),
@@ -226,6 +229,7 @@ def _copy_locations(
     progress: bool | None = None,
 ) -> R:
     """Open both ends, decide which tags move, and run the tag loop."""
+    dst_loc = _named(dst_loc, src_loc)
     one_platform = dst_loc.one_platform
     subset = _platform_list(platforms)
     if one_platform and platform is None and subset is not None and len(subset) == 1:
@@ -238,6 +242,7 @@ def _copy_locations(
         gzip_layers(opened, dst_loc.is_registry and not preserve_digests) as src,
     ):
         todo, expect = _todo(src, src_loc, dst_loc, all_tags)
+        plain_http = isinstance(dst, RegistryStore) and speaks_http(dst.registry.base_url)
         return _copy_tags(
             c,
             src,
@@ -253,6 +258,8 @@ def _copy_locations(
                 _label(dst_loc, all_tags, None if all_tags else tag),
                 registry=ref.registry if ref is not None else None,
                 name=ref.name if ref is not None else None,
+                verify=_verify(dst_loc, tag, dst),
+                plain_http=plain_http,
                 **fields,
             ),
         )
@@ -389,6 +396,35 @@ def _label(loc: Location, all_tags: bool, tag: str | None = None) -> str:
     if tag and ref.tag is None and ref.digest is None:
         ref = ref.with_tag(tag)
     return str(ref)
+
+
+def _named(dst_loc: Location, src_loc: Location) -> Location:
+    """A runtime destination without a name takes the source's, as ``podman pull`` does."""
+    ref = src_loc.reference
+    if dst_loc.transport not in COMMANDS or dst_loc.path or ref is None:
+        return dst_loc
+    return dataclasses.replace(dst_loc, path=ref.name)
+
+
+def _verify(loc: Location, tag: str | None, dst: Store) -> str | None:
+    """The command that reads a written image back (a registry's is the result's own)."""
+    if loc.transport == "oci":
+        entries = dst.entries()
+        entry = find_entry(entries, tag) if tag else None
+        if entry is not None and entry.media_type in _OCI_TYPES:
+            return f"skopeo inspect oci:{loc.path}:{tag}"
+        # skopeo skips Docker-typed entries when it looks a tag up (preserve_digests=True)
+        # and opens a layout without a tag only when it holds one image.
+        return f"skopeo inspect oci:{loc.path}" if len(entries) == 1 else None
+    if loc.transport == "docker-archive":
+        # skopeo names an archive's image by a RepoTags name or @index, never by a bare tag.
+        several = len(dst.entries()) > 1
+        return f"skopeo inspect docker-archive:{loc.path}" + (":@0" if several else "")
+    runtime = COMMANDS.get(loc.transport)
+    if runtime is None:
+        return None
+    name = runtime_name(runtime, loc.path)
+    return f"{runtime} image inspect {(name.with_tag(tag) if tag else name).familiar}"
 
 
 def _platform_list(platforms: Platforms) -> list[str | Platform] | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .._model.render import Summary as _Summary
 from .._model.render import Value
 from .._model.units import human_size
+from .._stores.runtime import COMMANDS
 
 __all__ = [
     "ApplyResult",
@@ -25,17 +26,27 @@ __all__ = [
 ]
 
 
+def speaks_http(base_url: str) -> bool:
+    """Whether a registry answers over plain http: its printed commands then say so."""
+    return base_url.startswith("http://")
+
+
 def _image_ref(name: str, tag: str | None, digest: str | None) -> str:
     if tag:
         return f"{name}:{tag}"
     return f"{name}@{digest}" if digest else name
 
 
-def _commands(name: str, tag: str | None, digest: str | None) -> list[tuple[str, Value]]:
+def _commands(
+    name: str, tag: str | None, digest: str | None, plain_http: bool = False
+) -> list[tuple[str, Value]]:
     ref = _image_ref(name, tag, digest)
+    # skopeo and podman try https only unless told (skopeo ignores
+    # CONTAINERS_REGISTRIES_CONF); docker allows plain http on 127.0.0.0/8.
+    flag = "--tls-verify=false " if plain_http else ""
     return [
-        ("Pull command", (f"docker pull {ref}", f"podman pull {ref}")),
-        ("Verify", (f"skopeo inspect docker://{ref}",)),
+        ("Pull command", (f"docker pull {ref}", f"podman pull {flag}{ref}")),
+        ("Verify", (f"skopeo inspect {flag}docker://{ref}",)),
     ]
 
 
@@ -47,7 +58,9 @@ class _Transferred(_Summary):
     moved: ``images`` maps each tag to its digest); ``size`` counts each blob
     once however many tags share it; ``bytes_copied`` moved, ``bytes_skipped``
     were already there, ``bytes_mounted`` came from another repository of the
-    same registry without moving.
+    same registry without moving. ``verify`` is the command that reads a
+    layout, archive or runtime destination back (a registry's comes from
+    ``registry`` and ``name``, and ``plain_http`` when it speaks http).
     """
 
     digest: str | None
@@ -63,6 +76,8 @@ class _Transferred(_Summary):
     registry: str | None = None
     name: str | None = None
     images: dict[str, str] = field(default_factory=dict)
+    verify: str | None = None
+    plain_http: bool = False
 
     def _common_rows(self, moved: str) -> list[tuple[str, Value]]:
         rows: list[tuple[str, Value]] = [("Size", human_size(self.size))]
@@ -94,9 +109,12 @@ class _Transferred(_Summary):
         return [(label, self.tags or ["(by digest)"])]
 
     def _pull_commands(self) -> list[tuple[str, Value]]:
+        if self.verify:
+            return [("Verify", (self.verify,))]
         if not (self.name and self.registry):
             return []
-        return _commands(self.name, self.tags[0] if self.tags else None, self.digest)
+        tag = self.tags[0] if self.tags else None
+        return _commands(self.name, tag, self.digest, self.plain_http)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,19 +185,15 @@ class PullResult(_OnDisk):
         return "✓ Image pulled successfully"
 
     def _rows(self) -> list[tuple[str, Value]]:
-        transport = "oci" if self.format == "oci" else "docker-archive"
-        tag = self.tags[0] if self.tags else ""
-        rows: list[tuple[str, Value]] = [
-            ("Image", self.image),
-            ("Path", f"{self.path} ({self.format})"),
-        ]
+        where = ("Path", f"{self.path} ({self.format})")
+        if self.format in COMMANDS:
+            where = ("Loaded into", f"{COMMANDS[self.format]}'s store as {self.path}")
+        rows: list[tuple[str, Value]] = [("Image", self.image), where]
         rows += self._common_rows("downloaded")
         rows += self._tag_rows("Tags")
         if self.format == "docker-archive":
             rows.append(("Load", (f"docker load -i {self.path}", f"podman load -i {self.path}")))
-        verify = f"skopeo inspect {transport}:{self.path}{':' + tag if tag else ''}"
-        rows.append(("Verify", (verify,)))
-        return rows
+        return rows + self._pull_commands()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,6 +214,7 @@ class TagResult(_InRegistry):
     """New tags pointing at an existing manifest (same digest)."""
 
     name: str | None = None
+    plain_http: bool = False
 
     def _title(self) -> str:
         return "✓ Image tagged successfully"
@@ -207,7 +222,7 @@ class TagResult(_InRegistry):
     def _rows(self) -> list[tuple[str, Value]]:
         rows = [*self._head_rows(), ("Tags written", self.tags)]
         if self.name and self.tags:
-            rows.extend(_commands(self.name, self.tags[0], self.digest))
+            rows.extend(_commands(self.name, self.tags[0], self.digest, self.plain_http))
         return rows
 
 

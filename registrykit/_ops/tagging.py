@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._client import Client, get_client
 from .._model.reference import Reference, parse_reference
-from .results import TagResult
+from .results import TagResult, speaks_http
 
 __all__ = ["tag"]
 
@@ -45,4 +45,5 @@ def tag(image: str | Reference, *new_tags: str, client: Client | None = None) ->
         tags=names,
         registry=ref.registry,
         name=ref.name,
+        plain_http=speaks_http(registry.base_url),
     )

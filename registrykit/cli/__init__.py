@@ -176,6 +176,7 @@ def cmd_copy(args: argparse.Namespace, client: Client) -> Any:
         args.destination,
         all_tags=args.all_tags,
         platforms=args.platforms or None,
+        preserve_digests=args.preserve_digests,
         client=client,
     )
 
@@ -188,12 +189,18 @@ def cmd_sync(args: argparse.Namespace, client: Client) -> Any:
 
 
 def cmd_pull(args: argparse.Namespace, client: Client) -> Any:
+    if (args.path is None) == (args.into is None):
+        raise UsageError(
+            "pull needs a PATH to write, or --into podman|docker to load into a runtime (not both)"
+        )
     return pull(
         args.image,
         args.path,
         format=args.format_,
         platform=args.platform,
         all_tags=args.all_tags,
+        into=args.into,
+        preserve_digests=args.preserve_digests,
         client=client,
     )
 
@@ -335,6 +342,10 @@ PLATFORMS = opt("--platform", dest="platforms", action="append", type=_checked(P
 IMAGE, REPOSITORY = opt("image"), opt("repository")
 SOURCE, DESTINATION = opt("source"), opt("destination")
 ALL_TAGS = opt("--all-tags", action="store_true")
+PRESERVE = opt("--preserve-digests", action="store_true",
+               help="keep Docker-format manifests byte for byte in an OCI layout")
+LOCATIONS = ("a registry reference, oci:DIR[:TAG], docker-archive:PATH[:TAG], "
+             "podman:NAME[:TAG] or docker-daemon:NAME[:TAG]")
 
 # One row per command: name, handler, help, arguments. Kept one row a line to read as a table.
 COMMANDS: tuple[Command, ...] = (
@@ -377,16 +388,23 @@ COMMANDS: tuple[Command, ...] = (
         opt("target", nargs="+", help="a registry host, or repositories"),
         opt("--max-size", metavar="SIZE", type=_checked(parse_size),
             help="exit 1 if the total stored exceeds SIZE"))),
-    Command("copy", cmd_copy, "copy an image between registries",
-            (SOURCE, DESTINATION, ALL_TAGS, PLATFORMS)),
+    Command("copy", cmd_copy, "copy an image between registries, layouts, archives and runtimes",
+            (opt("source", help=LOCATIONS), opt("destination", help=LOCATIONS),
+             ALL_TAGS, PLATFORMS, PRESERVE)),
     Command("sync", cmd_sync, "copy the tags whose digests differ", (
         SOURCE, DESTINATION, opt("--tags", nargs="+", help="a glob, a regex (^...) or tag names"),
         opt("--dry-run", action="store_true", help="show the plan only"))),
-    Command("pull", cmd_pull, "pull into an OCI layout or a docker-archive tarball", (
-        IMAGE, opt("path"), PLATFORM, ALL_TAGS,
-        opt("--as", dest="format_", choices=["oci", "docker-archive"], default="oci"))),
-    Command("push", cmd_push, "push an OCI layout or docker-archive tarball",
-            (opt("path"), IMAGE, ALL_TAGS)),
+    Command("pull", cmd_pull, "pull into an OCI layout, a docker-archive or a runtime", (
+        IMAGE, opt("path", nargs="?", help="the layout directory or archive file to write"),
+        PLATFORM, ALL_TAGS, PRESERVE,
+        opt("--as", dest="format_", choices=["oci", "docker-archive"], default="oci"),
+        opt("--into", choices=["podman", "docker"],
+            help="load into this runtime's store under the image's name (no PATH)"))),
+    Command("push", cmd_push, "push a layout, an archive or a podman/docker image",
+            (opt("path", metavar="SOURCE",
+                 help="a layout directory, an archive file, or a local image (myapp:latest, "
+                      "podman:NAME[:TAG], docker-daemon:NAME[:TAG])"),
+             IMAGE, ALL_TAGS)),
     Command("tag", cmd_tag, "add tags to an image in the registry (no pull)",
             (IMAGE, opt("new_tags", nargs="+"))),
     Command("delete", cmd_delete, "delete an image (shows every tag that goes with it)", (

@@ -188,8 +188,9 @@ def test_result_summary(
     text = str(result)
     assert text.startswith("✓ Image copied successfully")
     assert f"docker pull {dst}" in text
-    assert f"podman pull {dst}" in text
-    assert f"skopeo inspect docker://{dst}" in text
+    # The registry speaks plain http: podman and skopeo need the flag to reach it.
+    assert f"podman pull --tls-verify=false {dst}" in text
+    assert f"skopeo inspect --tls-verify=false docker://{dst}" in text
     assert digest in text
     assert "<table>" in result._repr_html_()
 

@@ -142,7 +142,10 @@ def test_push_a_layout_skopeo_wrote(
     )
     text = str(result)
     assert "✓ Image pushed successfully" in text
-    assert f"skopeo inspect docker://{registry.host}/skopeo-layout/{name}:{name}" in text
+    verify = (
+        f"skopeo inspect --tls-verify=false docker://{registry.host}/skopeo-layout/{name}:{name}"
+    )
+    assert verify in text
 
 
 def test_push_a_docker_archive_skopeo_wrote(
