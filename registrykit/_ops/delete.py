@@ -22,7 +22,7 @@ import secrets
 from .._client import Client, get_client
 from .._model import mediatypes as mt
 from .._model.errors import AuthenticationError, RegistryError, RegistryKitError, Unsupported
-from .._model.reference import Reference, parse_reference
+from .._model.reference import Reference
 from .._model.registries import determine_registry
 from .._registry.api import RegistryClient
 from .analysis import order_tags, referrers_subject
@@ -74,7 +74,7 @@ def delete(
     registry's garbage collection.
     """
     c = get_client(client)
-    ref = image if isinstance(image, Reference) else parse_reference(image)
+    ref = c.reference(image, write=True)
     if untag_only and ref.tag is None:
         raise ValueError(f"untag_only=True needs a tag to remove; {ref} names a digest only")
     info = determine_registry(ref.registry)
