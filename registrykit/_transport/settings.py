@@ -106,7 +106,7 @@ class RegistrySettings:
         return tuple(
             location + name[covered:]
             for location in self.mirrors.get(prefix, ())
-            if self.pull_from_mirror.get((prefix, location)) != skip
+            if skip is None or self.pull_from_mirror.get((prefix, location)) != skip
         )
 
     def is_insecure(self, host: str) -> bool:

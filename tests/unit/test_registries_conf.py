@@ -472,3 +472,34 @@ def test_v1_drop_ins_and_mixed_files_are_skipped(
         )
     assert s.sources == () and s.blocked == ()
     assert "mixing" in caplog.text and "v2 format" in caplog.text
+
+
+def test_blobs_come_from_any_mirror_whatever_its_pull_from_mirror(tmp_path: Path) -> None:
+    urls: list[str] = []
+    blob = compute_digest(b"{}")
+    with _client(_settings(tmp_path, MIRRORS), _recording(urls)) as c, pytest.raises(rk.NotFound):
+        c.registry("docker.io").blob("library/alpine", blob)
+    assert [u.split("/v2/")[0] for u in urls] == [
+        "https://mirror.example.com",
+        "https://digest.example.com",
+        "https://tag.example.com",
+        "https://registry-1.docker.io",
+    ]
+    assert urls[0].endswith(f"/v2/cache/library/alpine/blobs/{blob}")
+
+
+def test_an_insecure_registry_that_is_down_still_reaches_its_mirror(tmp_path: Path) -> None:
+    # The scheme probe of an insecure host fails when it is down; the mirror still answers.
+    s = _settings(
+        tmp_path,
+        '[[registry]]\nlocation = "10.1.2.3:5000"\ninsecure = true\n'
+        '[[registry.mirror]]\nlocation = "mirror.example.com"\n',
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "10.1.2.3":
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(200, json={"name": "app", "tags": ["1"]})
+
+    with _client(s, handler, retry=RetryPolicy(attempts=1)) as c:
+        assert c.registry("10.1.2.3:5000").tags("app") == ["1"]
