@@ -151,3 +151,18 @@ def test_a_mirror_with_a_namespace_serves_an_unreachable_registry(
         info = rk.inspect("rk-unreachable.invalid/rkmirrored/app:1", client=c)
         assert info.digest
         assert c.registry("rk-unreachable.invalid").tags("rkmirrored/app") == ["1"]
+
+
+def test_user_drop_ins_apply_with_containers_registries_conf(podman: Podman, pushed: str) -> None:
+    # CONTAINERS_REGISTRIES_CONF names the main file; the user's drop-in
+    # directory is still read after it, by podman and registrykit alike.
+    _conf(podman, f'unqualified-search-registries = ["{DEAD}"]\n' + _insecure(pushed))
+    drop_in = podman.root / "home" / ".config" / "containers" / "registries.conf.d" / "50-rk.conf"
+    drop_in.parent.mkdir(parents=True)
+    drop_in.write_text(f'unqualified-search-registries = ["{pushed}"]\n')
+    ok, out = _podman_pull(podman, "rkconf/app:1")
+    assert ok, out
+    assert f"{pushed}/rkconf/app:1" in podman.names()
+    with rk.Client(cache_dir=None) as c:
+        assert str(drop_in) in c.settings.sources
+        assert str(c.reference("rkconf/app:1")) == f"{pushed}/rkconf/app:1"
