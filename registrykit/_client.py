@@ -304,11 +304,11 @@ class Client:
             try:
                 refuse_blocked(self.settings, ref.name, "refusing to access")
                 registry = self.registry(ref)
-                found = (
-                    registry.tags(ref.repository) is not None
-                    if repository
-                    else registry.head_manifest(ref.repository, ref.identifier) is not None
-                )
+                if repository:
+                    registry.tags(ref.repository)  # NotFound when the repository is not there
+                    found = True
+                else:
+                    found = registry.head_manifest(ref.repository, ref.identifier) is not None
             except RegistryKitError as exc:
                 failures.append(f"{ref}: {exc}")
                 continue

@@ -19,10 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._model.errors import InvalidReference
 from .._model.hosts import normalize_location, split_host, strip_scheme
-from .._model.reference import parse_reference
-from .shortnames import SHORT_NAME_MODES, is_short_name, longest_prefix, prefix_match
+from .shortnames import SHORT_NAME_MODES, longest_prefix, parse_aliases, prefix_match
 
 __all__ = ["RegistrySettings", "load_registry_settings"]
 
@@ -180,7 +178,7 @@ class _Builder:
         if doc is None:
             return
         try:
-            aliases = _aliases(doc.get("aliases", {}))
+            aliases = parse_aliases(doc.get("aliases", {}))
         except (TypeError, ValueError) as exc:
             logger.warning("skipping %s: unexpected layout (%s)", path, exc)
             return
@@ -203,7 +201,7 @@ class _Builder:
                 f"short-name-mode {mode!r} is not one of {', '.join(SHORT_NAME_MODES)}"
             )
         entries = [_registry_entry(r) for r in registries]
-        aliases = _aliases(doc.get("aliases", {}))
+        aliases = parse_aliases(doc.get("aliases", {}))
         v1 = _v1_entries(doc.get("registries", {}))
         if v1 is not None:
             # sysregistriesv2 refuses v1 in drop-ins and v1 mixed with v2 in one file.
@@ -368,29 +366,6 @@ def _v1_entries(v1: Any) -> tuple[list[str] | None, list[dict[str, Any]]] | None
             )
             entry[flag] = True
     return lists.get("search"), list(entries.values())
-
-
-def _aliases(table: Any) -> dict[str, str]:
-    """``[aliases]``, checked as ``newShortNameAliasCache`` checks it; ``""`` resets an alias."""
-    if not isinstance(table, dict):
-        raise ValueError("[aliases] is not a table")
-    aliases: dict[str, str] = {}
-    for name, value in table.items():
-        if not isinstance(value, str):
-            raise ValueError(f"alias {name!r} is not a string")
-        if not is_short_name(name) or "@" in name or ":" in name:
-            raise ValueError(f"alias {name!r} must be a short name without tag or digest")
-        if value and is_short_name(value):
-            raise ValueError(f"alias {name!r} = {value!r} must name a registry")
-        try:
-            ref = parse_reference(value, default_tag=None) if value else None
-        except InvalidReference as exc:
-            raise ValueError(str(exc)) from None
-        if ref is not None and (ref.tag or ref.digest):
-            raise ValueError(f"alias {name!r} = {value!r} must not carry a tag or digest")
-        # docker.io/alpine is docker.io/library/alpine, as parseShortNameValue normalises it.
-        aliases[name] = ref.name if ref is not None else ""
-    return aliases
 
 
 def _conf_files(directory: Path) -> list[Path]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._model.errors import InvalidReference, PermissionDenied
 from .._model.hosts import DOCKER_HUB
+from .._model.reference import parse_reference
 
 if TYPE_CHECKING:
     from .settings import RegistrySettings
@@ -22,6 +23,7 @@ __all__ = [
     "ShortNameResolution",
     "is_short_name",
     "longest_prefix",
+    "parse_aliases",
     "prefix_match",
     "refuse_blocked",
     "resolve_short_name",
@@ -71,6 +73,29 @@ def refuse_blocked(settings: RegistrySettings, name: str, what: str) -> None:
         f'([[registry]] prefix = "{prefix}", blocked = true), as podman refuses it; '
         "remove that entry to allow it."
     )
+
+
+def parse_aliases(table: Any) -> dict[str, str]:
+    """``[aliases]``, checked as ``newShortNameAliasCache`` checks it; ``""`` resets an alias."""
+    if not isinstance(table, dict):
+        raise ValueError("[aliases] is not a table")
+    aliases: dict[str, str] = {}
+    for name, value in table.items():
+        if not isinstance(value, str):
+            raise ValueError(f"alias {name!r} is not a string")
+        if not is_short_name(name) or "@" in name or ":" in name:
+            raise ValueError(f"alias {name!r} must be a short name without tag or digest")
+        if value and is_short_name(value):
+            raise ValueError(f"alias {name!r} = {value!r} must name a registry")
+        try:
+            ref = parse_reference(value, default_tag=None) if value else None
+        except InvalidReference as exc:
+            raise ValueError(str(exc)) from None
+        if ref is not None and (ref.tag or ref.digest):
+            raise ValueError(f"alias {name!r} = {value!r} must not carry a tag or digest")
+        # docker.io/alpine is docker.io/library/alpine, as parseShortNameValue normalises it.
+        aliases[name] = ref.name if ref is not None else ""
+    return aliases
 
 
 def is_short_name(text: str) -> bool:
