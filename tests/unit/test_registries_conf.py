@@ -318,3 +318,22 @@ def test_a_repository_short_name_takes_the_first_registry_that_has_it(tmp_path: 
 
     with mock_client(conf_settings(tmp_path, SEARCH), handler) as c:
         assert str(c.reference("team/app", repository=True)) == "b.example.com/team/app"
+
+
+def test_sync_resolves_its_source_and_refuses_an_ambiguous_destination(tmp_path: Path) -> None:
+    s = conf_settings(tmp_path, 'unqualified-search-registries = ["a.example.com"]\n')
+    hosts: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        return httpx.Response(200, json={"name": "team/app", "tags": []})
+
+    with mock_client(s, handler) as c:
+        plan = rk.sync_plan("team/app", "reg.example.com/team/app", client=c)
+    assert plan.attrs["source"] == "a.example.com/team/app"
+    assert set(hosts) == {"a.example.com", "reg.example.com"}
+    with (
+        mock_client(conf_settings(tmp_path, SEARCH), refuse) as c,
+        pytest.raises(rk.InvalidReference),
+    ):
+        rk.sync("reg.example.com/team/app", "team/app", client=c)
