@@ -21,16 +21,23 @@ import httpx
 
 from ._credentials.keychain import Keychain, Login
 from ._credentials.store import CredentialStore
+from ._model.errors import InvalidReference, NotFound, RegistryKitError, RegistryUnavailable
 from ._model.hosts import api_host
-from ._model.reference import Reference
+from ._model.reference import Reference, parse_reference, parse_repository
 from ._model.registries import determine_registry
 from ._registry.api import RegistryClient
 from ._registry.cache import ContentCache, default_cache_dir
+from ._registry.session import MirrorRoutes
 from ._transport.auth import RegistryAuth
 from ._transport.errors import raise_for_response, transport_error
 from ._transport.http import SchemeProbe, TransportPolicy, build_http_client
 from ._transport.retry import RetryPolicy
 from ._transport.settings import RegistrySettings, load_registry_settings
+from ._transport.shortnames import (
+    is_short_name,
+    refuse_blocked,
+    resolve_short_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -198,27 +205,124 @@ class Client:
         return api_host(host)
 
     def registry(self, host_or_reference: str | Reference) -> RegistryClient:
-        """The ``RegistryClient`` for a host (or for a reference's registry)."""
+        """The ``RegistryClient`` for a host (or for a reference's registry).
+
+        A registry (or, for a reference, a namespace) that registries.conf
+        blocks raises ``PermissionDenied``, as podman refuses it.
+        """
         if isinstance(host_or_reference, Reference):
             host = host_or_reference.registry
+            refuse_blocked(self.settings, host_or_reference.name, "refusing to access")
         else:
             host = determine_registry(host_or_reference).host
+            refuse_blocked(self.settings, host, "refusing to access")
         with self._lock:
             found = self._registries.get(host)
         if found is not None:
             return found
         target = api_host(host)
-        base = f"{self._schemes.scheme(self.http, target)}://{target}"
-        mirrors = tuple(self._mirror_url(m) for m in self.settings.mirrors.get(host, ()))
+        mirrors = self._mirror_routes(host)
+        try:
+            base = f"{self._schemes.scheme(self.http, target)}://{target}"
+        except RegistryUnavailable:
+            if not self.settings.has_mirrors(host):
+                raise
+            # The mirrors may still answer; the host is probed again next time.
+            scheme = "http" if self.policy.allows_plain_http(target) else "https"
+            base = f"{scheme}://{target}"
+            return RegistryClient(self.http, host, base, self.cache, mirrors=mirrors)
         client = RegistryClient(self.http, host, base, self.cache, mirrors=mirrors)
         with self._lock:
             return self._registries.setdefault(host, client)
 
-    def _mirror_url(self, location: str) -> str:
-        if "://" in location:
-            return location
-        host = location.split("/", 1)[0]
-        return f"{'http' if self.policy.is_insecure(host) else 'https'}://{location}"
+    def _mirror_routes(self, host: str) -> MirrorRoutes:
+        """Where a repository of ``host`` is read from before ``host`` (registries.conf mirrors)."""
+
+        def routes(repository: str, by_digest: bool | None) -> tuple[tuple[str, str], ...]:
+            names = self.settings.mirror_names(f"{host}/{repository}", by_digest)
+            return tuple(self._mirror_route(name) for name in names)
+
+        return routes
+
+    def _mirror_route(self, name: str) -> tuple[str, str]:
+        """``mirror.example.com/cache/library/alpine`` → (``https://mirror.example.com``,
+        ``cache/library/alpine``): a mirror's namespace is part of the repository path.
+
+        An ``http://`` mirror (docker's daemon.json) is plain http; one named
+        insecure in registries.conf is too.
+        """
+        scheme, sep, rest = name.partition("://")
+        if not sep:
+            scheme, rest = "", name
+        host, _, repository = rest.partition("/")
+        if not scheme:
+            scheme = "http" if self.policy.is_insecure(host) else "https"
+        return f"{scheme}://{api_host(host)}", repository
+
+    def reference(
+        self,
+        text: str | Reference,
+        *,
+        repository: bool = False,
+        default_tag: str | None = "latest",
+        write: bool = False,
+    ) -> Reference:
+        """The registry reference ``text`` means, with registries.conf applied as podman does.
+
+        A short name (``myapp``, ``team/app:1``) resolves through
+        ``[aliases]`` and ``unqualified-search-registries``; with several
+        search registries a read tries each in order and takes the first
+        that has the image (a write refuses to guess), and
+        ``short-name-mode = "enforcing"`` refuses. With neither it is on
+        Docker Hub. A blocked registry raises ``PermissionDenied``. The log
+        says what a short name resolved to.
+        """
+        if isinstance(text, Reference):
+            ref = text
+        else:
+            parse = parse_repository if repository else _parse_with(default_tag)
+            ref = parse(text)  # the user's text must be a valid reference in itself
+            if is_short_name(text):
+                return self._resolve_short(text, parse, repository=repository, write=write)
+        refuse_blocked(self.settings, ref.name, "refusing to access")
+        return ref
+
+    def _resolve_short(
+        self, text: str, parse: Callable[[str], Reference], *, repository: bool, write: bool
+    ) -> Reference:
+        resolution = resolve_short_name(text, self.settings)
+        refs = [parse(candidate) for candidate in resolution.candidates]
+        if len(refs) == 1:
+            refuse_blocked(self.settings, refs[0].name, "refusing to access")
+            log.info("%s: %s", resolution.describe(), refs[0])
+            return refs[0]
+        if write:
+            raise InvalidReference(
+                f"short name {text!r} could be any of {', '.join(map(str, refs))} "
+                f"({resolution.describe()}); registrykit does not guess where to write: "
+                "write the full name."
+            )
+        failures: list[str] = []
+        for ref in refs:
+            try:
+                refuse_blocked(self.settings, ref.name, "refusing to access")
+                registry = self.registry(ref)
+                if repository:
+                    registry.tags(ref.repository)  # NotFound when the repository is not there
+                    found = True
+                else:
+                    found = registry.head_manifest(ref.repository, ref.identifier) is not None
+            except RegistryKitError as exc:
+                failures.append(f"{ref}: {exc}")
+                continue
+            if found:
+                log.info("%s: %s (tried in order)", resolution.describe(), ref)
+                return ref
+            failures.append(f"{ref}: not found")
+        raise NotFound(
+            f"short name {text!r} ({resolution.describe()}) was found on none of the "
+            f"candidates: {'; '.join(failures)}. Write the full name."
+        )
 
     # -- concurrency --------------------------------------------------------------
 
@@ -245,6 +349,10 @@ class Client:
                 self._in_worker.on = False
 
         return list(executor.map(run, items))
+
+
+def _parse_with(default_tag: str | None) -> Callable[[str], Reference]:
+    return lambda text: parse_reference(text, default_tag=default_tag)
 
 
 _default_lock = threading.Lock()

@@ -151,7 +151,7 @@ def tag_report_records(
     are resolved; the rest are only counted by kind.
     """
     c = get_client(client)
-    ref = repository if isinstance(repository, Reference) else parse_repository(repository)
+    ref = c.reference(repository, repository=True)
     names = c.registry(ref).tags(ref.repository)
     wanted = [t for t in names if t in ("latest", "stable") or semver_key(t)]
     records = tag_records(ref, tags=wanted, progress=progress, client=c)

@@ -68,11 +68,12 @@ def copy(
     skopeo writes them (so skopeo and podman open them by tag), and a new
     digest beside the source's; ``preserve_digests=True`` keeps the bytes.
     """
-    src_loc = parse_location(src, repository=all_tags)
-    dst_loc = parse_location(dst, repository=all_tags, default_tag=None)
+    c = get_client(client)
+    src_loc = parse_location(src, repository=all_tags, client=c)
+    dst_loc = parse_location(dst, repository=all_tags, default_tag=None, client=c, write=True)
     make = functools.partial(CopyResult, source=_label(src_loc, all_tags))
     return _copy_locations(
-        get_client(client),
+        c,
         src_loc,
         dst_loc,
         all_tags=all_tags,
@@ -109,7 +110,8 @@ def pull(
     """
     if format not in _FORMATS:
         raise ValueError(f"format must be 'oci' or 'docker-archive', not {format!r}")
-    src_loc = parse_location(image, repository=all_tags)
+    c = get_client(client)
+    src_loc = parse_location(image, repository=all_tags, client=c)
     if into is not None:
         if into not in _RUNTIMES:
             raise ValueError(f"into must be 'podman' or 'docker', not {into!r}")
@@ -123,7 +125,7 @@ def pull(
         PullResult, image=str(src_loc), path=dst_loc.path, format=dst_loc.transport
     )
     return _copy_locations(
-        get_client(client),
+        c,
         src_loc,
         dst_loc,
         all_tags=all_tags,
@@ -151,10 +153,11 @@ def push(
     ``all_tags=True`` ``image`` names a repository and every tagged entry is
     pushed under its own tag.
     """
-    dst_loc = parse_location(image, repository=all_tags, default_tag=None)
+    c = get_client(client)
+    dst_loc = parse_location(image, repository=all_tags, default_tag=None, client=c, write=True)
     make = functools.partial(PushResult, path=str(path))
     return _copy_locations(
-        get_client(client),
+        c,
         _local_location(path),
         dst_loc,
         all_tags=all_tags,

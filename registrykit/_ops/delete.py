@@ -20,7 +20,7 @@ import logging
 
 from .._client import Client, get_client
 from .._model.errors import RegistryError, RegistryKitError
-from .._model.reference import Reference, parse_reference
+from .._model.reference import Reference
 from .._model.registries import determine_registry
 from .._registry.api import RegistryClient
 from .analysis import order_tags, referrers_subject
@@ -69,7 +69,7 @@ def delete(
     registry's garbage collection.
     """
     c = get_client(client)
-    ref = image if isinstance(image, Reference) else parse_reference(image)
+    ref = c.reference(image, write=True)
     if untag_only and ref.tag is None:
         raise ValueError(f"untag_only=True needs a tag to remove; {ref} names a digest only")
     info = determine_registry(ref.registry)

@@ -33,7 +33,7 @@ from .._model.manifest import (
     parse_manifest,
 )
 from .._model.platform import platform_matches, preferred_platform
-from .._model.reference import Reference, digest_problem, parse_repository
+from .._model.reference import Reference, digest_problem
 from .._registry.session import MAX_CONFIG_SIZE
 from .._stores.archive import ArchiveReader
 from .._stores.base import Store
@@ -121,8 +121,9 @@ def open_image(image: str | Reference, *, client: Client | None = None) -> Itera
 
     A local copy named without a tag gives its only entry.
     """
-    location = parse_location(image)
-    store = open_store(location, client=get_client(client))
+    c = get_client(client)
+    location = parse_location(image, client=c)
+    store = open_store(location, client=c)
     try:
         if location.reference is not None:
             ref = location.reference
@@ -253,7 +254,7 @@ def tag_records(
     ``progress``: None shows a bar for more than a few tags, True always, False never.
     """
     client = get_client(client)
-    ref = repository if isinstance(repository, Reference) else parse_repository(repository)
+    ref = client.reference(repository, repository=True)
     registry = client.registry(ref)
     repo = ref.repository
     want = Platform.parse(platform) if platform else None

@@ -103,17 +103,10 @@ def plan_sync(
     client: Client | None = None,
 ) -> Plan:
     """The sync plan: one row per selected source tag, ``copy`` where the digests differ."""
-    src_ref = (
-        src_repository
-        if isinstance(src_repository, Reference)
-        else parse_repository(src_repository)
-    )
-    dst_ref = (
-        dst_repository
-        if isinstance(dst_repository, Reference)
-        else parse_repository(dst_repository)
-    )
-    rows = sync_rows(src_ref, dst_ref, tags, client)
+    c = get_client(client)
+    src_ref = c.reference(src_repository, repository=True)
+    dst_ref = c.reference(dst_repository, repository=True, write=True)
+    rows = sync_rows(src_ref, dst_ref, tags, c)
     return Plan("sync", rows, {"source": src_ref.name, "destination": dst_ref.name})
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .._client import Client, get_client
-from .._model.reference import Reference, parse_repository
+from .._model.reference import Reference
 from .._stores.registry import RegistryStore
 from .analysis import order_tags
 from .copy import copy
@@ -53,10 +53,6 @@ def match_tags(tags: Iterable[str], selector: TagFilter) -> list[str]:
     return [t for t in wanted if t in set(names)]
 
 
-def _repo(value: str | Reference) -> Reference:
-    return value if isinstance(value, Reference) else parse_repository(value)
-
-
 def sync_rows(
     src_repository: str | Reference,
     dst_repository: str | Reference,
@@ -68,7 +64,8 @@ def sync_rows(
     Rows follow ``analysis.order_tags`` (by version; a sync reads no dates).
     """
     c = get_client(client)
-    src_ref, dst_ref = _repo(src_repository), _repo(dst_repository)
+    src_ref = c.reference(src_repository, repository=True)
+    dst_ref = c.reference(dst_repository, repository=True, write=True)
     src = RegistryStore(c.registry(src_ref), src_ref.repository)
     dst = RegistryStore(c.registry(dst_ref), dst_ref.repository)
     selected = order_tags(match_tags(src.tags(), tags))
@@ -96,7 +93,8 @@ def sync(
 ) -> SyncResult:
     """Copy the tags whose digests differ (or are missing) at the destination."""
     c = get_client(client)
-    src_ref, dst_ref = _repo(src_repository), _repo(dst_repository)
+    src_ref = c.reference(src_repository, repository=True)
+    dst_ref = c.reference(dst_repository, repository=True, write=True)
     rows = sync_rows(src_ref, dst_ref, tags, c)
     return run_sync(c, src_ref, dst_ref, rows, progress=progress)
 

@@ -33,7 +33,7 @@ def tag(image: str | Reference, *new_tags: str, client: Client | None = None) ->
     if not new_tags:
         raise ValueError("give at least one new tag, e.g. rk.tag('registry/app:1.0', 'latest')")
     c = get_client(client)
-    ref = image if isinstance(image, Reference) else parse_reference(image)
+    ref = c.reference(image, write=True)
     names = [_new_tag(ref, t) for t in new_tags]  # all checked before anything is written
     registry = c.registry(ref)
     raw, media_type, digest = registry.manifest_bytes(ref.repository, ref.identifier)

@@ -108,9 +108,9 @@ class BlobEndpoints(RegistrySession):
 
     def _get_blob(self, repository: str, digest: str, what: str) -> httpx.Response:
         """The streamed GET of a blob, from a mirror first when one is configured."""
-        for base in self.mirrors:
+        for base, name in self.mirrors(repository, None):
             try:
-                url = self._object_url(repository, "blobs", digest, base)
+                url = self._object_url(name, "blobs", digest, base)
                 return self._send("GET", url, what=what, stream=True)
             except RegistryKitError as exc:
                 log.debug("mirror %s failed for %s: %s", base, what, exc)

@@ -6,7 +6,13 @@ import httpx
 
 from .._model import mediatypes as mt
 from .._model.digest import compute_digest, verify_digest
-from .._model.errors import DigestMismatch, NotFound, RegistryKitError, Unsupported
+from .._model.errors import (
+    DigestMismatch,
+    NotFound,
+    RegistryKitError,
+    RegistryUnavailable,
+    Unsupported,
+)
 from .._model.manifest import Descriptor, Index, Manifest, parse_manifest
 from .._model.reference import digest_problem
 from .session import MAX_MANIFEST_SIZE, RegistrySession, is_digest, log
@@ -21,16 +27,22 @@ class ManifestEndpoints(RegistrySession):
             cached = self.cache.get(reference)
             if cached is not None:
                 return cached, mt.sniff_media_type(cached), reference
+        # Mirrors first, then the registry itself, as podman pulls (PullSourcesFromReference).
+        routes = (*self.mirrors(repository, is_digest(reference)), (self.base_url, repository))
         last_error: RegistryKitError | None = None
-        for base in self._read_bases():
+        for base, name in routes:
             try:
-                result = self._get_manifest(base, repository, reference)
+                result = self._get_manifest(base, name, reference)
             except RegistryKitError as exc:
                 if base == self.base_url:
                     raise
                 log.debug("mirror %s failed for %s: %s", base, repository, exc)
                 last_error = exc
                 continue
+            if base != self.base_url:
+                log.debug(
+                    "manifest %s/%s:%s from mirror %s", self.host, repository, reference, base
+                )
             self.cache.put(result[2], result[0])
             return result
         raise last_error or NotFound(f"manifest {repository}:{reference} not found")
@@ -83,12 +95,7 @@ class ManifestEndpoints(RegistrySession):
         """Digest, size and type of a tag or digest; None when it does not exist."""
         what = f"manifest {self.host}/{repository}:{reference}"
         try:
-            response = self._send(
-                "HEAD",
-                self._object_url(repository, "manifests", reference),
-                headers={"Accept": mt.MANIFEST_ACCEPT},
-                what=what,
-            )
+            response = self._head_or_mirror(repository, reference, what)
         except NotFound:
             return None
         digest = self._header_digest(response, what)
@@ -104,6 +111,39 @@ class ManifestEndpoints(RegistrySession):
             return Descriptor(media_type, digest, len(raw))
         size = response.headers.get("content-length", "0")
         return Descriptor(media_type, digest, int(size) if size.isdigit() else 0)
+
+    def _head_or_mirror(self, repository: str, reference: str, what: str) -> httpx.Response:
+        """HEAD on the registry; when it cannot be reached, on its mirrors in order.
+
+        The registry answers first (a destination's state must come from the
+        registry itself); a mirror stands in only when the registry is down.
+        """
+        try:
+            return self._send(
+                "HEAD",
+                self._object_url(repository, "manifests", reference),
+                headers={"Accept": mt.MANIFEST_ACCEPT},
+                what=what,
+            )
+        except RegistryUnavailable as exc:
+            routes = self.mirrors(repository, is_digest(reference))
+            if exc.status is not None or not routes:
+                raise
+            unreachable = exc
+        for base, name in routes:
+            try:
+                response = self._send(
+                    "HEAD",
+                    self._object_url(name, "manifests", reference, base),
+                    headers={"Accept": mt.MANIFEST_ACCEPT},
+                    what=what,
+                )
+            except RegistryKitError as exc:
+                log.debug("mirror %s failed for %s: %s", base, what, exc)
+                continue
+            log.info("%s is unreachable; %s answered for %s", self.host, base, what)
+            return response
+        raise unreachable
 
     def manifest_headers(self, repository: str, reference: str) -> httpx.Headers:
         """The response headers of a manifest HEAD (Docker Hub's rate-limit headers).

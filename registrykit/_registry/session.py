@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -33,6 +33,7 @@ __all__ = [
     "MAX_ERROR_BODY",
     "MAX_MANIFEST_SIZE",
     "MAX_PAGE_SIZE",
+    "MirrorRoutes",
     "RegistrySession",
     "absolute_url",
     "is_digest",
@@ -54,6 +55,14 @@ _DEADLINE_READ_TIMEOUTS = 2
 MAX_PAGES = 500  # of one Link chain: 20,000 tags even at Quay's 40 a page
 MAX_ENTRIES = 500_000  # tags or repositories in one listing
 
+# (repository, by_digest) -> the (base URL, repository there) of each mirror to
+# read from first; by_digest None for a blob (any mirror may serve it).
+MirrorRoutes = Callable[[str, bool | None], tuple[tuple[str, str], ...]]
+
+
+def _no_mirrors(repository: str, by_digest: bool | None) -> tuple[tuple[str, str], ...]:
+    return ()
+
 
 class RegistrySession:
     """One registry host: its HTTP client, base URL, mirrors and content cache."""
@@ -65,13 +74,13 @@ class RegistrySession:
         base_url: str,
         cache: ContentCache,
         *,
-        mirrors: tuple[str, ...] = (),
+        mirrors: MirrorRoutes = _no_mirrors,
     ) -> None:
         self.http = http
         self.host = host
         self.base_url = base_url.rstrip("/")
         self.cache = cache
-        self.mirrors = tuple(m.rstrip("/") for m in mirrors)
+        self.mirrors = mirrors
         # digest -> a repository seen holding it: a later upload of the same
         # blob to another repository mounts it from there (docker does the same).
         self.blob_homes: dict[str, str] = {}
@@ -192,9 +201,6 @@ class RegistrySession:
             raise InvalidReference(f"refusing to request {kind} on {self.host}: {problem}")
         return self._url(f"{repository}/{kind}/{reference}", base)
 
-    def _read_bases(self) -> tuple[str, ...]:
-        return (*self.mirrors, self.base_url)
-
     def _pages(self, url: str, page_size: int, what: str) -> Iterator[dict[str, Any]]:
         """The JSON pages of a paginated list, following ``Link`` headers within bounds.
 
@@ -202,7 +208,7 @@ class RegistrySession:
         end within ``MAX_PAGES`` pages and ``MAX_ENTRIES`` entries (counted by
         the caller), so a registry cannot keep the client busy forever.
         """
-        origin = httpx.URL(self.base_url)
+        origin = httpx.URL(url)  # the registry or mirror the first page came from
         seen: set[str] = set()
         next_url: str | None = url
         params: dict[str, str] | None = {"n": str(page_size)}

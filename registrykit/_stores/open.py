@@ -56,14 +56,21 @@ class Location:
 
 
 def parse_location(
-    text: str | Reference, *, repository: bool = False, default_tag: str | None = "latest"
+    text: str | Reference,
+    *,
+    repository: bool = False,
+    default_tag: str | None = "latest",
+    client: Client | None = None,
+    write: bool = False,
 ) -> Location:
     """``oci:DIR[:TAG]``, ``docker-archive:PATH[:TAG]``, ``podman:NAME[:TAG]``,
     ``docker-daemon:NAME[:TAG]``, ``docker://REF`` or ``REF``.
 
     ``repository=True`` reads a registry reference without a tag (``all_tags``);
     ``default_tag=None`` leaves a reference without a tag untagged (a destination
-    that takes the source's tag).
+    that takes the source's tag). With ``client`` a registry reference is
+    resolved by ``Client.reference`` (registries.conf short names and blocks;
+    ``write`` for a destination).
     """
     if isinstance(text, Reference):
         return Location("docker", reference=text)
@@ -73,6 +80,11 @@ def parse_location(
             path, tag = _split_tag(text[len(prefix) :])
             return Location(transport, path=path, tag=tag)
     ref_text = text.removeprefix("docker://")
+    if client is not None:
+        resolved = client.reference(
+            ref_text, repository=repository, default_tag=default_tag, write=write
+        )
+        return Location("docker", reference=resolved)
     if repository:
         ref = parse_repository(ref_text)
     else:

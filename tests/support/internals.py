@@ -44,7 +44,7 @@ from registrykit._ops import (
 from registrykit._registry import api, cache
 from registrykit._stores import archive, base, layout
 from registrykit._stores import runtime as stores_runtime
-from registrykit._transport import auth, http, retry, settings
+from registrykit._transport import auth, http, retry, settings, shortnames
 from registrykit._transport import errors as transport_errors
 
 _parse_token = auth._parse_token
@@ -85,6 +85,7 @@ ImageConfig = manifest.ImageConfig
 ImageRecord = listing.ImageRecord
 is_docker_hub = hosts.is_docker_hub
 is_loopback = hosts.is_loopback
+is_short_name = shortnames.is_short_name
 json_key = cloud.json_key
 Keychain = keychain.Keychain
 KINDS = registries.KINDS
@@ -98,9 +99,11 @@ order_tags = analysis.order_tags
 parse_age = retention.parse_age
 parse_manifest = manifest.parse_manifest
 platform_matches = platform.platform_matches
+prefix_match = shortnames.prefix_match
 printable = process.printable
 raise_for_response = transport_errors.raise_for_response
 referrers_subject = analysis.referrers_subject
+resolve_short_name = shortnames.resolve_short_name
 RegistryAuth = auth.RegistryAuth
 RegistryClient = api.RegistryClient
 RegistrySettings = settings.RegistrySettings

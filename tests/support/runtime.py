@@ -26,6 +26,8 @@ def runtime_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(_runtime, "_SYSTEM_CONTAINERS_DIR", tmp_path / "etc-containers")
     monkeypatch.setattr(_runtime, "_SYSTEM_DOCKER_DIR", tmp_path / "etc-docker")
+    monkeypatch.setattr(_runtime, "_SYSTEM_CACHE_DIR", tmp_path / "var-cache")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     return tmp_path
 
 

@@ -183,7 +183,8 @@ def test_daemon_json(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     assert str(broken) in caplog.text
     assert s.sources == (str(daemon),)
     assert s.insecure == ("myreg.local:5000", "10.0.0.0/8", "fd00::/8", "plain")
-    assert s.mirrors == {"docker.io": ("mirror.gcr.io", "10.0.0.5:5000")}
+    # An http:// mirror keeps its scheme: docker talks plain http to it.
+    assert s.mirrors == {"docker.io": ("mirror.gcr.io", "http://10.0.0.5:5000")}
 
 
 @pytest.mark.parametrize(
@@ -229,8 +230,8 @@ def test_default_locations(sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert s.mirrors == {"docker.io": ("m1.io", "m2.io")}
     assert s.unqualified_search == ("sys.io",)
 
-    # The user's registries.conf replaces the system one; a user drop-in of the
-    # same name replaces the system drop-in.
+    # The user's registries.conf replaces the system one, and then only the user
+    # drop-ins are read (sysregistriesv2 newConfigWrapper).
     user = write(sandbox / "home" / ".config" / "containers" / "registries.conf", V2)
     user_dropin = write(
         sandbox / "home" / ".config" / "containers" / "registries.conf.d" / "10-sys.conf",
@@ -241,12 +242,13 @@ def test_default_locations(sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert s.unqualified_search == ("user.io",)
     assert s.blocked == ("bad.example.com/evil",)
 
-    # CONTAINERS_REGISTRIES_CONF names the only main file.
+    # CONTAINERS_REGISTRIES_CONF names the main file; podman still reads the
+    # system and user drop-ins after it, so the user drop-in's search list wins.
     env_conf = write(sandbox / "custom" / "registries.conf", V1)
     monkeypatch.setenv("CONTAINERS_REGISTRIES_CONF", str(env_conf))
     s = load_registry_settings()
-    assert s.sources[0] == str(env_conf)
-    assert s.unqualified_search == ("docker.io", "quay.io")
+    assert s.sources[:3] == (str(env_conf), str(system_dropin), str(user_dropin))
+    assert s.unqualified_search == ("user.io",)
 
 
 def test_detect_runtime_reads_settings(sandbox: Path) -> None:
