@@ -31,6 +31,7 @@ from .._ops.partition import (
     blob_counts,
     chunks,
 )
+from .._ops.progress import bar
 from .listing import _audit_frame, _one_registry
 
 Row = dict[str, Any]
@@ -72,21 +73,32 @@ def _summary(audits: list[RepositoryAudit]) -> tuple[dict[str, tuple[int, int]],
 
 
 def run(
-    names: Sequence[str], *, client: Client, dask_client: Any, partitions: int | None
+    names: Sequence[str],
+    *,
+    client: Client,
+    dask_client: Any,
+    partitions: int | None,
+    progress: bool | None = None,
 ) -> Audited:
     """Audit ``names`` (``host/name``) on the cluster; the rows stay where they were made."""
     dask = connect(dask_client)
     settings = WorkerSettings.of(client)
     if partitions is None:
         partitions = 2 * max(1, sum(dask.nthreads().values()))
+    from distributed import as_completed  # connect() has checked it imports
+
+    pieces = chunks(names, partitions)
     # pure=False: a registry changes, so equal arguments must not reuse an old result.
-    parts = [
-        dask.submit(audit_partition, chunk, settings, pure=False)
-        for chunk in chunks(names, partitions)
-    ]
+    parts = [dask.submit(audit_partition, piece, settings, pure=False) for piece in pieces]
+    summaries = [dask.submit(_summary, p) for p in parts]
+    repositories = {s.key: len(piece) for s, piece in zip(summaries, pieces, strict=True)}
+    advance = bar(len(names), "auditing", unit="repo", progress=progress)
     holders: dict[str, tuple[int, int]] = {}
     logical = 0
-    for counts, part_logical in dask.gather([dask.submit(_summary, p) for p in parts]):
+    for done, (counts, part_logical) in as_completed(  # type: ignore[no-untyped-call]
+        summaries, loop=dask.loop, with_results=True
+    ):
+        advance(repositories[done.key])
         logical += part_logical
         for digest, (size, n) in counts.items():
             holders[digest] = (size, holders.get(digest, (0, 0))[1] + n)
@@ -98,10 +110,17 @@ def run(
 
 
 def audit_on_dask(
-    names: Sequence[str], *, client: Client, dask_client: Any, partitions: int | None
+    names: Sequence[str],
+    *,
+    client: Client,
+    dask_client: Any,
+    partitions: int | None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """The audit frame of ``names``, the same as the local engine's."""
-    audited = run(names, client=client, dask_client=dask_client, partitions=partitions)
+    audited = run(
+        names, client=client, dask_client=dask_client, partitions=partitions, progress=progress
+    )
     rows = [row for part in audited.dask.gather(audited.rows) for row in part]
     return _audit_frame(
         rows, audited.registry, audited.total_stored_size, audited.total_logical_size

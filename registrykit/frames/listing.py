@@ -437,7 +437,9 @@ def audit(
     if engine == "dask":
         from .distributed import audit_on_dask
 
-        return audit_on_dask(names, client=c, dask_client=dask_client, partitions=partitions)
+        return audit_on_dask(
+            names, client=c, dask_client=dask_client, partitions=partitions, progress=progress
+        )
     if engine != "local":
         raise ValueError(f"engine must be 'local' or 'dask', not {engine!r}")
     result = analysis.audit_records(names, progress=progress, client=c)

@@ -76,6 +76,7 @@ def audit_to_parquet(
             client=c,
             dask_client=dask_client,
             partitions=partitions,
+            progress=progress,
         )
         write_on_dask(audited, target)
         return target

@@ -153,6 +153,11 @@ def test_no_secret_travels_in_the_task_graph(
             recording = _Recording(dask_client)
             got = rk.audit(lab, client=client, engine="dask", dask_client=recording)
             expected = _local(lab, client)
+        # A login held only in memory stays on the driver: the workers find none.
+        memory_only = {lab.host: (lab.username, lab.password)}
+        with rk.Client(auth_file=tmp_path / "none.json", logins=memory_only) as client:
+            with pytest.raises(rk.AuthenticationError):
+                rk.audit(lab, client=client, engine="dask", dask_client=dask_client)
     assert_same_frame(got, expected)
     assert len(got) >= 2
     assert recording.sent
