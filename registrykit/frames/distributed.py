@@ -149,6 +149,8 @@ def write_on_dask(audited: Audited, directory: Path) -> list[Path]:
     worker that writes them. ``directory`` must be reachable by every worker.
     """
     dask = audited.dask
+    # Workers may run elsewhere (another working directory): give them the whole path.
+    directory = directory.absolute()
     keyed = dask.gather([dask.submit(_sort_keys, r) for r in audited.rows])
     order = sorted((key, part) for part, keys in enumerate(keyed) for key in keys)
     totals = (audited.registry, audited.total_stored_size, audited.total_logical_size)

@@ -444,10 +444,7 @@ def audit(
         raise ValueError(f"engine must be 'local' or 'dask', not {engine!r}")
     result = analysis.audit_records(names, progress=progress, client=c)
     return _audit_frame(
-        result.rows,
-        _one_registry(r["repository"] for r in result.rows),
-        result.total_stored_size,
-        result.total_logical_size,
+        result.rows, _one_registry(names), result.total_stored_size, result.total_logical_size
     )
 
 

@@ -9,6 +9,7 @@ their own login files.
 from __future__ import annotations
 
 import base64
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import cloudpickle
 import distributed
+import httpx
 import pandas as pd
 import pytest
 from support.daskcluster import assert_same_frame, local_dask, sampled_registry
@@ -82,6 +84,21 @@ def test_missing_dask_names_the_extra(
     with rk.Client(cache_dir=None) as client:
         with pytest.raises(rk.Unsupported, match=r"pip install 'registrykit\[dask\]'"):
             rk.audit(registry, client=client, engine="dask")
+
+
+@pytest.mark.parametrize(
+    ("settings", "refusal"),
+    [
+        ({"transport": httpx.MockTransport(lambda _: httpx.Response(200))}, "transport="),
+        ({"ca_bundle": ssl.create_default_context()}, "SSLContext"),
+    ],
+)
+def test_what_cannot_leave_the_driver_is_refused(
+    dask_client: distributed.Client, settings: dict[str, Any], refusal: str
+) -> None:
+    with rk.Client(cache_dir=None, **settings) as client:
+        with pytest.raises(rk.Unsupported, match=refusal):
+            rk.audit(["127.0.0.1:5000/a"], client=client, engine="dask", dask_client=dask_client)
 
 
 def test_an_unknown_engine_is_refused(registry: rk.LocalRegistry) -> None:

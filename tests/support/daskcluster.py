@@ -16,8 +16,9 @@ import registrykit as rk
 def local_dask() -> Iterator[distributed.Client]:
     """A ``distributed.Client`` on a fresh ``LocalCluster`` (two worker processes, two threads
     each); not the default client, so code that looks for a current one finds none."""
+    # A free port for the scheduler's HTTP server: 8787 may be another cluster's.
     with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=2, dashboard_address=None
+        n_workers=2, processes=True, threads_per_worker=2, dashboard_address="127.0.0.1:0"
     ) as cluster:
         with distributed.Client(cluster, set_as_default=False) as client:
             yield client
