@@ -443,9 +443,8 @@ def audit(
     if engine != "local":
         raise ValueError(f"engine must be 'local' or 'dask', not {engine!r}")
     result = analysis.audit_records(names, progress=progress, client=c)
-    return _audit_frame(
-        result.rows, _one_registry(names), result.total_stored_size, result.total_logical_size
-    )
+    registry = _one_registry(r["repository"] for r in result.rows)
+    return _audit_frame(result.rows, registry, result.total_stored_size, result.total_logical_size)
 
 
 def _audit_names(
