@@ -35,6 +35,9 @@ from latency_proxy import parse_rtts, running_proxy
 
 import registrykit as rk
 
+# Tags per repository, each a distinct image, as in bench_audit.py and issue 14.
+TAGS = 5
+
 
 def timed(host: str, **engine: Any) -> tuple[float, pd.DataFrame]:
     with rk.Client(cache_dir=None) as client:
@@ -63,17 +66,22 @@ def measure(host: str, dask: distributed.Client, rtt_ms: int, runs: int) -> dict
     }
 
 
+OPTIONS: dict[str, dict[str, Any]] = {
+    "--workers": {"type": int, "default": 2, "help": "Dask worker processes"},
+    "--repos": {"type": int, "default": 500},
+    "--rtt": {"type": parse_rtts, "default": [0, 80], "help": "ms, e.g. 0,80"},
+    "--runs": {"type": int, "default": 3},
+    "--json": {"type": Path, "default": None, "help": "write the figures here"},
+    "--quick": {"action": "store_true", "help": "50 repositories at RTT 0, once"},
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repos", type=int, default=500)
-    parser.add_argument("--tags", type=int, default=5, help="tags per repository")
-    parser.add_argument("--rtt", type=parse_rtts, default=[0, 80], help="ms, e.g. 0,80")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2, help="Dask worker processes")
-    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
-    parser.add_argument("--quick", action="store_true", help="50 repositories at RTT 0, once")
+    for flag, options in OPTIONS.items():
+        parser.add_argument(flag, **options)
     args = parser.parse_args()
     if args.quick:
         args.repos, args.rtt, args.runs = 50, [0], 1
@@ -86,8 +94,8 @@ def main() -> None:
         distributed.Client(cluster) as dask,
     ):
         with rk.Client(cache_dir=None, concurrency=16) as seeder:
-            seed(seeder, registry.host, args.repos, args.tags)
-        print(f"registry {registry.url}: {args.repos} x {args.tags} tags seeded", flush=True)
+            seed(seeder, registry.host, args.repos, TAGS)
+        print(f"registry {registry.url}: {args.repos} x {TAGS} tags seeded", flush=True)
         # Workers import registrykit once, outside the timed runs (as on a long-lived cluster).
         dask.run(importlib.import_module, "registrykit.frames.distributed")
         results = []
@@ -104,7 +112,7 @@ def main() -> None:
                 flush=True,
             )
     if args.json is not None:
-        shape = {"repositories": args.repos, "tags_per_repository": args.tags}
+        shape = {"repositories": args.repos, "tags_per_repository": TAGS}
         cluster_shape = {"workers": args.workers, "threads_per_worker": 2, "runs": args.runs}
         figures = {"machine": machine(), "results": results}
         write_json(args.json, {"benchmark": "audit_dask", **shape, **cluster_shape, **figures})

@@ -423,14 +423,10 @@ def audit(
     ``audit_total``), not a row, so column sums stay meaningful. Show it with
     ``rk.frames.readable(df)``.
 
-    ``engine="dask"`` (``pip install registrykit[dask]``) splits the
-    repositories into ``partitions`` (default: two per worker thread) and
-    audits them on a Dask cluster: ``dask_client``, else the current
-    ``distributed.Client``. The frame is the same. Workers get the host,
-    the repository names and ``client``'s non-secret settings; each builds its
-    own ``Client`` and reads logins from its own login files, so log in on
-    every worker machine (or share ``auth_file``). ``audit_to_parquet`` writes
-    the audit without gathering it.
+    ``engine="dask"`` (``pip install registrykit[dask]``) audits ``partitions``
+    (default: two per worker thread) on ``dask_client``, else the current
+    ``distributed.Client``, and returns the same frame. Workers get names and
+    ``client``'s non-secret settings, and read logins from their own login files.
     """
     c = get_client(client)
     names = _audit_names(registry_or_repositories, c)
@@ -447,16 +443,10 @@ def audit(
     return _audit_frame(result.rows, registry, result.total_stored_size, result.total_logical_size)
 
 
-def _audit_names(
-    registry_or_repositories: RegistryArg | Sequence[str | Reference], client: Client
-) -> list[str]:
+def _audit_names(target: RegistryArg | Sequence[str | Reference], client: Client) -> list[str]:
     """``host/name`` of every repository to audit (a registry expands to its catalog)."""
-    target = (
-        registry_or_repositories
-        if isinstance(registry_or_repositories, str | Sequence)
-        else registry_name(registry_or_repositories)
-    )
-    return audit_targets(target, client=client)
+    named = target if isinstance(target, str | Sequence) else registry_name(target)
+    return audit_targets(named, client=client)
 
 
 def _one_registry(repositories: Iterable[str]) -> str | None:
