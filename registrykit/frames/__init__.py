@@ -23,12 +23,14 @@ if TYPE_CHECKING:
     from ._format import readable as readable
     from .file_diff import *  # noqa: F403
     from .listing import *  # noqa: F403
+    from .parquet import *  # noqa: F403
     from .plans import *  # noqa: F403
 
 # The one list of frame function names; ``registrykit.__all__`` extends itself with it.
 __all__ = [
     "apply",
     "audit",
+    "audit_to_parquet",
     "audit_total",
     "catalog",
     "credentials",
@@ -45,7 +47,7 @@ __all__ = [
     "tags",
     "waste",
 ]
-_MODULES = (".listing", ".plans", ".file_diff")
+_MODULES = (".listing", ".plans", ".file_diff", ".parquet")
 # Helpers of this module only (``rk.frames.readable``), not re-exported by ``registrykit``.
 _HELPERS = {"readable": "._format"}
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 
@@ -404,9 +404,12 @@ def audit(
     *,
     client: Client | None = None,
     progress: bool | None = None,
+    engine: Literal["local", "dask"] = "local",
+    dask_client: Any = None,
+    partitions: int | None = None,
 ) -> pd.DataFrame:
     """Storage per repository, largest ``stored_size`` first: ``repository, tags,
-    images, logical_size, stored_size, shared_size``.
+    images, logical_size, stored_size, shared_size, unique_size``.
 
     A registry (``"localhost:5000"`` or a ``LocalRegistry``) audits every
     repository of its catalog; a repository or a list of them audits those.
@@ -419,24 +422,49 @@ def audit(
     all audited repositories, is in ``df.attrs["total_stored_size"]`` (see
     ``audit_total``), not a row, so column sums stay meaningful. Show it with
     ``rk.frames.readable(df)``.
+
+    ``engine="dask"`` (``pip install registrykit[dask]``) audits ``partitions``
+    (default: two per worker thread) on ``dask_client``, else the current
+    ``distributed.Client``, and returns the same frame. Workers get names and
+    ``client``'s non-secret settings, and read logins from their own login files.
     """
     c = get_client(client)
-    target = (
-        registry_or_repositories
-        if isinstance(registry_or_repositories, str | Sequence)
-        else registry_name(registry_or_repositories)
-    )
-    result = analysis.audit_records(audit_targets(target, client=c), progress=progress, client=c)
-    rows = sorted(result.rows, key=lambda r: (-r["stored_size"], r["repository"]))
-    hosts = {r["repository"].split("/", 1)[0] for r in rows}
-    registry = hosts.pop() if len(hosts) == 1 else None
+    names = _audit_names(registry_or_repositories, c)
+    if engine == "dask":
+        from .distributed import audit_on_dask
+
+        return audit_on_dask(
+            names, client=c, dask_client=dask_client, partitions=partitions, progress=progress
+        )
+    if engine != "local":
+        raise ValueError(f"engine must be 'local' or 'dask', not {engine!r}")
+    result = analysis.audit_records(names, progress=progress, client=c)
+    registry = _one_registry(r["repository"] for r in result.rows)
+    return _audit_frame(result.rows, registry, result.total_stored_size, result.total_logical_size)
+
+
+def _audit_names(target: RegistryArg | Sequence[str | Reference], client: Client) -> list[str]:
+    """``host/name`` of every repository to audit (a registry expands to its catalog)."""
+    named = target if isinstance(target, str | Sequence) else registry_name(target)
+    return audit_targets(named, client=client)
+
+
+def _one_registry(repositories: Iterable[str]) -> str | None:
+    """The host of every ``host/name``, when they share one."""
+    hosts = {r.split("/", 1)[0] for r in repositories}
+    return hosts.pop() if len(hosts) == 1 else None
+
+
+def _audit_frame(
+    rows: Iterable[dict[str, Any]], registry: str | None, total_stored: int, total_logical: int
+) -> pd.DataFrame:
+    """The audit frame of ``rows`` (repositories as ``host/name``), in the audit's order."""
+    ordered = sorted(rows, key=lambda r: (-r["stored_size"], r["repository"]))
     if registry is not None:
-        rows = [{**r, "repository": r["repository"].split("/", 1)[1]} for r in rows]
-    df = typed_frame(rows, AUDIT)
+        ordered = [{**r, "repository": r["repository"].split("/", 1)[1]} for r in ordered]
+    df = typed_frame(ordered, AUDIT)
     df.attrs.update(
-        registry=registry,
-        total_stored_size=result.total_stored_size,
-        total_logical_size=result.total_logical_size,
+        registry=registry, total_stored_size=total_stored, total_logical_size=total_logical
     )
     return df
 

@@ -85,6 +85,7 @@ EXTRAS = {
     "set_default_client",
     # frames helpers and public modules
     "audit_total",
+    "audit_to_parquet",
     "frames",
     "lab",
     "__version__",

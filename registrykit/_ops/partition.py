@@ -1,0 +1,164 @@
+"""Audits split by repository, for engines that run the parts on other machines.
+
+An audit's work is independent per repository except for one question:
+whether a blob is shared, which only all repositories together can answer.
+A partition therefore returns each repository's counts with its blob
+digest -> size map (digests are not secret); ``blob_counts`` folds a
+partition's maps into one, the caller adds those up, and ``audit_rows``
+turns a partition into rows once the shared digests are known.
+
+What travels to a worker is ``WorkerSettings``: names, paths and numbers,
+never a credential. Each worker builds its own ``Client`` from them and
+reads logins from its own login files (``auth_file``, else the default
+docker/podman locations on that machine).
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from .._client import Client
+from .._model.errors import Unsupported
+from .._model.reference import parse_repository
+from .._registry.cache import default_cache_dir
+from .._transport.settings import RegistrySettings
+from .analysis import blob_sizes
+from .listing import tag_records
+
+__all__ = [
+    "RepositoryAudit",
+    "WorkerSettings",
+    "audit_partition",
+    "audit_repository",
+    "audit_rows",
+    "blob_counts",
+    "chunks",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """A ``Client``'s settings that may travel in a task graph: no secret among them.
+
+    Logins the driver's client holds in memory (``logins=``, ``add_login``)
+    stay on the driver: a worker reads its own login files.
+    """
+
+    auth_file: str | None
+    insecure: tuple[str, ...]
+    ca_bundle: str | None
+    concurrency: int
+    # None keeps the cache in memory; "" means the worker's own default directory.
+    cache_dir: str | None
+    timeout: httpx.Timeout
+    settings: RegistrySettings
+
+    @classmethod
+    def of(cls, client: Client) -> WorkerSettings:
+        """``client``'s settings; refuses what cannot leave this process."""
+        if isinstance(client.ca_bundle, ssl.SSLContext):
+            raise Unsupported(
+                "an ssl.SSLContext cannot be sent to workers: pass ca_bundle as a PEM file path"
+            )
+        if client._transport is not None:
+            raise Unsupported(
+                "a Client with transport= cannot be sent to workers: use a Client without it"
+            )
+        cache = client.cache_dir
+        return cls(
+            auth_file=os.fspath(client.auth_file) if client.auth_file else None,
+            insecure=client.insecure,
+            ca_bundle=os.fspath(client.ca_bundle) if client.ca_bundle is not None else None,
+            concurrency=client.concurrency,
+            cache_dir="" if cache == default_cache_dir() else (os.fspath(cache) if cache else None),
+            timeout=client.timeout,
+            settings=client.settings,
+        )
+
+    def client(self) -> Client:
+        """A new ``Client`` on this machine with these settings and its own logins."""
+        # Leaving cache_dir out gives the worker its own default directory.
+        kwargs: dict[str, Any] = {} if self.cache_dir == "" else {"cache_dir": self.cache_dir}
+        return Client(
+            self.auth_file,
+            self.insecure,
+            self.ca_bundle,
+            self.concurrency,
+            timeout=self.timeout,
+            settings=self.settings,
+            **kwargs,
+        )
+
+
+@dataclass(frozen=True)
+class RepositoryAudit:
+    """One repository's audit before sharing is known: counts and its blobs by digest."""
+
+    repository: str
+    tags: int
+    images: int
+    logical_size: int
+    blobs: dict[str, int]
+
+
+def audit_repository(name: str, *, client: Client) -> RepositoryAudit:
+    """Audit one ``host/name`` repository (columns as in ``analysis.audit_records``)."""
+    ref = parse_repository(name)
+    records = tag_records(ref, include_attestations=True, progress=False, client=client)
+    images = {r.image_digest for r in records if not r.attestation and r.platform is not None}
+    return RepositoryAudit(
+        repository=f"{ref.registry}/{ref.repository}",
+        tags=len({r.tag for r in records}),
+        images=len(images),
+        logical_size=sum(r.size for r in records if not r.attestation),
+        blobs=blob_sizes(records),
+    )
+
+
+def audit_partition(names: Sequence[str], settings: WorkerSettings) -> list[RepositoryAudit]:
+    """Audit ``names`` with a client built here (on the worker) from ``settings``."""
+    with settings.client() as client:
+        return client.map(lambda name: audit_repository(name, client=client), names)
+
+
+def blob_counts(audits: Iterable[RepositoryAudit]) -> dict[str, tuple[int, int]]:
+    """Each blob's ``(size, repositories holding it)`` over ``audits``; add these across parts."""
+    counts: dict[str, tuple[int, int]] = {}
+    for audit in audits:
+        for digest, size in audit.blobs.items():
+            counts[digest] = (size, counts.get(digest, (0, 0))[1] + 1)
+    return counts
+
+
+def audit_rows(audits: Iterable[RepositoryAudit], shared: Container[str]) -> list[dict[str, Any]]:
+    """The audit's rows (``analysis.audit_records``' columns); ``shared`` holds the digests
+    more than one audited repository references."""
+    return [
+        {
+            "repository": a.repository,
+            "tags": a.tags,
+            "images": a.images,
+            "logical_size": a.logical_size,
+            "stored_size": sum(a.blobs.values()),
+            "shared_size": sum(s for d, s in a.blobs.items() if d in shared),
+            "unique_size": sum(s for d, s in a.blobs.items() if d not in shared),
+        }
+        for a in audits
+    ]
+
+
+def chunks(items: Sequence[T], parts: int) -> list[list[T]]:
+    """``items`` in at most ``parts`` contiguous chunks of near-equal length; one chunk
+    (empty) when there are no items."""
+    parts = max(1, min(parts, len(items)))
+    size, extra = divmod(len(items), parts)
+    bounds = [i * size + min(i, extra) for i in range(parts + 1)]
+    return [list(items[bounds[i] : bounds[i + 1]]) for i in range(parts)]
