@@ -15,6 +15,15 @@ import pytest
 from support.internals import credential_runtime
 
 
+@pytest.fixture(autouse=True, scope="session")
+def font_cache() -> None:
+    """matplotlib builds its font cache on first use with ``fc-list``: do it before the guard."""
+    try:
+        import matplotlib.font_manager  # noqa: F401
+    except ImportError:
+        pass
+
+
 @pytest.fixture(autouse=True)
 def no_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
