@@ -8,6 +8,7 @@ answer" unless a test says otherwise (asking would start ``docker version``).
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from typing import Any
 
@@ -18,10 +19,8 @@ from support.internals import credential_runtime
 @pytest.fixture(autouse=True, scope="session")
 def font_cache() -> None:
     """matplotlib builds its font cache on first use with ``fc-list``: do it before the guard."""
-    try:
+    with contextlib.suppress(ImportError):
         import matplotlib.font_manager  # noqa: F401
-    except ImportError:
-        pass
 
 
 @pytest.fixture(autouse=True)
