@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from queue import SimpleQueue
 from typing import TypeVar
 
 import httpx
@@ -26,6 +27,7 @@ from ._model.reference import Reference
 from ._model.registries import determine_registry
 from ._registry.api import RegistryClient
 from ._registry.cache import ContentCache, default_cache_dir
+from ._transport.adaptive import AUTO, Concurrency, ConcurrencyLimit
 from ._transport.auth import RegistryAuth
 from ._transport.errors import raise_for_response, transport_error
 from ._transport.http import SchemeProbe, TransportPolicy, build_http_client
@@ -47,7 +49,9 @@ class Client:
     http and skip TLS verification; loopback registries may use plain http
     without being named. ``ca_bundle`` (a PEM path or an ``ssl.SSLContext``)
     verifies every host; docker's and podman's ``certs.d/<host>/`` are honoured
-    too. ``concurrency`` bounds parallel requests. ``cache_dir=None`` keeps the
+    too. ``concurrency`` bounds parallel requests: ``"auto"`` (the default)
+    starts at 8 and adapts to the latency, backing off when the registry
+    throttles (at most 64); an int fixes it. ``cache_dir=None`` keeps the
     digest cache in memory only. ``logins`` adds credentials for this client
     alone (``{"host": ("user", "password")}``), ahead of the stored ones.
     """
@@ -57,7 +61,7 @@ class Client:
         auth_file: str | os.PathLike[str] | None = None,
         insecure: Iterable[str] = (),
         ca_bundle: str | os.PathLike[str] | ssl.SSLContext | None = None,
-        concurrency: int = 8,
+        concurrency: Concurrency = AUTO,
         cache_dir: str | os.PathLike[str] | object | None = _DEFAULT,
         *,
         transport: httpx.BaseTransport | None = None,
@@ -66,12 +70,10 @@ class Client:
         settings: RegistrySettings | None = None,
         logins: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self._limit = ConcurrencyLimit(concurrency)
         self.auth_file = Path(auth_file) if auth_file is not None else None
         self.insecure = tuple(insecure)
         self.ca_bundle = ca_bundle
-        self.concurrency = concurrency
         self.cache_dir: Path | None
         if cache_dir is _DEFAULT:
             self.cache_dir = default_cache_dir()
@@ -108,7 +110,7 @@ class Client:
         self._in_worker = threading.local()
 
     def __repr__(self) -> str:
-        parts = [f"concurrency={self.concurrency}"]
+        parts = [f"concurrency={AUTO if self._limit.adaptive else self._limit.cap}"]
         if self.insecure:
             parts.append(f"insecure={list(self.insecure)!r}")
         if self.auth_file:
@@ -127,7 +129,7 @@ class Client:
                 self._http = build_http_client(
                     self.policy,
                     transport=self._transport,
-                    concurrency=self.concurrency,
+                    limit=self._limit,
                     timeout=self.timeout,
                     retry=self._retry,
                     auth=self.auth,
@@ -219,29 +221,64 @@ class Client:
 
     # -- concurrency --------------------------------------------------------------
 
+    @property
+    def concurrency(self) -> int:
+        """Items in flight in a fan-out now (the fixed number, or the adaptive limit's value)."""
+        return self._limit.limit
+
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """``fn`` over ``items`` on the client's thread pool, results in order.
 
-        Called from inside a worker it runs serially, so nested fan-outs
-        cannot deadlock the pool.
+        At most ``concurrency`` items run at once, read again as each one
+        ends, so an adaptive limit takes effect mid-way. The first failure
+        (in item order) is raised once the running items end; no new item
+        starts after one failed. Called from inside a worker it runs
+        serially, so nested fan-outs cannot deadlock the pool.
         """
-        if len(items) <= 1 or self.concurrency == 1 or getattr(self._in_worker, "on", False):
+        if len(items) <= 1 or self._limit.cap == 1 or getattr(self._in_worker, "on", False):
             return [fn(item) for item in items]
+        executor = self._pool()
+        limit = self._limit
+        results: dict[int, R] = {}
+        failures: dict[int, BaseException] = {}
+        ended: SimpleQueue[int] = SimpleQueue()
+
+        def run(index: int) -> None:
+            self._in_worker.on = True
+            try:
+                results[index] = fn(items[index])
+            except BaseException as exc:  # handed to the caller's thread
+                failures[index] = exc
+            finally:
+                self._in_worker.on = False
+                ended.put(index)
+
+        started = running = 0
+        limit.waiting(1)
+        try:
+            while running or (started < len(items) and not failures):
+                while started < len(items) and not failures and running < limit.limit:
+                    executor.submit(run, started)
+                    started, running = started + 1, running + 1
+                if started == len(items) or failures:
+                    break  # the rest only drains: the limit is no longer what binds
+                ended.get()
+                running -= 1
+        finally:
+            limit.waiting(-1)
+        for _ in range(running):
+            ended.get()
+        if failures:
+            raise failures[min(failures)]
+        return [results[i] for i in range(len(items))]
+
+    def _pool(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
-                    max_workers=self.concurrency, thread_name_prefix="registrykit"
+                    max_workers=self._limit.cap, thread_name_prefix="registrykit"
                 )
-            executor = self._executor
-
-        def run(item: T) -> R:
-            self._in_worker.on = True
-            try:
-                return fn(item)
-            finally:
-                self._in_worker.on = False
-
-        return list(executor.map(run, items))
+            return self._executor
 
 
 _default_lock = threading.Lock()
