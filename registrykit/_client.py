@@ -15,8 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from queue import SimpleQueue
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import httpx
 
@@ -230,47 +229,14 @@ class Client:
         """``fn`` over ``items`` on the client's thread pool, results in order.
 
         At most ``concurrency`` items run at once, read again as each one
-        ends, so an adaptive limit takes effect mid-way. The first failure
+        starts, so an adaptive limit takes effect mid-way. The first failure
         (in item order) is raised once the running items end; no new item
         starts after one failed. Called from inside a worker it runs
         serially, so nested fan-outs cannot deadlock the pool.
         """
         if len(items) <= 1 or self._limit.cap == 1 or getattr(self._in_worker, "on", False):
             return [fn(item) for item in items]
-        executor = self._pool()
-        limit = self._limit
-        results: dict[int, R] = {}
-        failures: dict[int, BaseException] = {}
-        ended: SimpleQueue[int] = SimpleQueue()
-
-        def run(index: int) -> None:
-            self._in_worker.on = True
-            try:
-                results[index] = fn(items[index])
-            except BaseException as exc:  # handed to the caller's thread
-                failures[index] = exc
-            finally:
-                self._in_worker.on = False
-                ended.put(index)
-
-        started = running = 0
-        limit.waiting(1)
-        try:
-            while running or (started < len(items) and not failures):
-                while started < len(items) and not failures and running < limit.limit:
-                    executor.submit(run, started)
-                    started, running = started + 1, running + 1
-                if started == len(items) or failures:
-                    break  # the rest only drains: the limit is no longer what binds
-                ended.get()
-                running -= 1
-        finally:
-            limit.waiting(-1)
-        for _ in range(running):
-            ended.get()
-        if failures:
-            raise failures[min(failures)]
-        return [results[i] for i in range(len(items))]
+        return _FanOut(self, fn, items).run()
 
     def _pool(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -279,6 +245,90 @@ class Client:
                     max_workers=self._limit.cap, thread_name_prefix="registrykit"
                 )
             return self._executor
+
+
+class _FanOut(Generic[T, R]):
+    """One ``Client.map``: workers that each take items until none is left.
+
+    A worker runs items one after another on its thread (so its pool shard
+    and kept-alive connection stay its own), starts a sibling when it finds
+    the limit has grown, and stops when it finds the limit has shrunk.
+    """
+
+    def __init__(self, client: Client, fn: Callable[[T], R], items: Sequence[T]) -> None:
+        self._client = client
+        self._limit = client._limit
+        self._fn = fn
+        self._items = items
+        self._lock = threading.Lock()
+        self._next = 0
+        self._active = 0
+        self._stopped = False
+        self._released = False
+        self._done = threading.Event()
+        self.results: dict[int, R] = {}
+        self.failures: dict[int, BaseException] = {}
+
+    def run(self) -> list[R]:
+        executor = self._client._pool()
+        self._limit.waiting(1)
+        with self._lock:
+            self._active = min(self._limit.limit, len(self._items))
+        try:
+            for _ in range(self._active):
+                executor.submit(self._work)
+            self._done.wait()
+        except BaseException:
+            self._stop()  # interrupted: running items end, no new one starts
+            raise
+        if self.failures:
+            raise self.failures[min(self.failures)]
+        return [self.results[i] for i in range(len(self._items))]
+
+    def _stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._release()
+
+    def _release(self) -> None:
+        """Under the lock: no item waits any more, so the limit no longer binds."""
+        if not self._released:
+            self._released = True
+            self._limit.waiting(-1)
+
+    def _take(self) -> int | None:
+        """The next item's index, or None when this worker should end."""
+        with self._lock:
+            over = self._stopped or bool(self.failures) or self._next >= len(self._items)
+            if over:
+                self._release()
+            if over or self._active > self._limit.limit:
+                self._active -= 1
+                if not self._active:
+                    self._done.set()
+                return None
+            index, self._next = self._next, self._next + 1
+            sibling = False
+            if self._next >= len(self._items):
+                self._release()
+            elif self._active < self._limit.limit:
+                sibling = True
+                self._active += 1
+        if sibling:
+            self._client._pool().submit(self._work)
+        return index
+
+    def _work(self) -> None:
+        worker = self._client._in_worker
+        worker.on = True
+        try:
+            while (index := self._take()) is not None:
+                try:
+                    self.results[index] = self._fn(self._items[index])
+                except BaseException as exc:  # handed to the caller's thread
+                    self.failures[index] = exc
+        finally:
+            worker.on = False
 
 
 _default_lock = threading.Lock()

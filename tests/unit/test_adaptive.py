@@ -291,3 +291,16 @@ def test_no_cookie_is_kept_or_sent() -> None:
         client.http.get(f"https://{HOST}/v2/")
         assert len(client.http.cookies) == 0
     assert cookies == [None, None]
+
+
+def test_a_fanout_runs_on_no_more_threads_than_its_limit() -> None:
+    threads: set[int] = set()
+
+    def work(i: int) -> int:
+        threads.add(threading.get_ident())
+        time.sleep(0.001)
+        return i
+
+    with rk.Client(cache_dir=None, concurrency=4) as client:
+        assert client.map(work, list(range(80))) == list(range(80))
+    assert len(threads) <= 4
