@@ -3,7 +3,9 @@
 ``Client(concurrency="auto")`` (the default) starts at ``START`` items in
 flight and adapts to what each answer's latency says. The transport reports
 every answer with its latency (``record``); its *inflation* is that latency
-over the least seen from the same host, the round trip without queueing.
+over the least seen for the same kind of request to the same host (a
+manifest GET, a blob HEAD, ...: endpoints differ in service time), the
+round trip without queueing.
 After each window of answers sent while a fan-out had items waiting, the
 window's median inflation decides (a median, so the few answers that paid
 for a new connection do not):
@@ -74,7 +76,7 @@ class ConcurrencyLimit:
         self._cpu = cpu
         self._lock = threading.Lock()
         self._waiting = 0  # fan-outs with items waiting for a slot
-        self._fastest: dict[str, float] = {}  # host -> least latency seen
+        self._fastest: dict[str, float] = {}  # kind of request -> least latency seen
         self._cooldown = 0
         self._since_cut = MIN_WINDOW  # answers since the last halving
         self._start_window()
@@ -94,8 +96,11 @@ class ConcurrencyLimit:
             if self._waiting == fanouts == 1:
                 self._start_window()  # the pipe just filled: measure from here
 
-    def record(self, host: str, latency: float, status: int, retry_after: bool = False) -> None:
-        """One answer from ``host`` arrived ``latency`` seconds after it was sent."""
+    def record(self, kind: str, latency: float, status: int, retry_after: bool = False) -> None:
+        """One answer arrived ``latency`` seconds after its request of ``kind`` was sent.
+
+        ``kind`` names the method, host and endpoint (``request_kind``).
+        """
         if not self.adaptive:
             return
         with self._lock:
@@ -103,8 +108,8 @@ class ConcurrencyLimit:
             if status in THROTTLING or retry_after:
                 self._throttled()
                 return
-            fastest = min(self._fastest.get(host, latency), latency)
-            self._fastest[host] = fastest
+            fastest = min(self._fastest.get(kind, latency), latency)
+            self._fastest[kind] = fastest
             self._inflation.append(latency / fastest if fastest > 0 else 1.0)
             if not self._waiting:
                 self._full = False
@@ -140,3 +145,8 @@ class ConcurrencyLimit:
             self._limit = min(self.cap, self._limit * 2)
         elif inflation >= SHRINK_ABOVE and self._limit > START:
             self._limit = max(START, self._limit - self._limit // 4)
+
+
+def request_kind(method: str, host: str, path: str) -> str:
+    """What ``record`` compares latencies within: ``GET host manifests``, ``HEAD host blobs``."""
+    return f"{method} {host} {path.rsplit('/', 2)[-2] if path.count('/') > 1 else path}"

@@ -25,7 +25,7 @@ from .._credentials.process import scrub
 from .._model.errors import RegistryError
 from .._model.hosts import is_loopback, split_host
 from .._version import __version__
-from .adaptive import ConcurrencyLimit
+from .adaptive import ConcurrencyLimit, request_kind
 from .errors import is_plain_http_answer, read_bounded, retry_after, transport_error
 from .retry import RetryPolicy
 
@@ -207,7 +207,9 @@ class RetryTransport(httpx.BaseTransport):
             else:
                 if self._limit is not None:
                     self._limit.record(
-                        request.url.netloc.decode("ascii"),
+                        request_kind(
+                            request.method, request.url.netloc.decode("ascii"), request.url.path
+                        ),
                         time.monotonic() - sent,
                         response.status_code,
                         "retry-after" in response.headers,

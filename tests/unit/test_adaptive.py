@@ -126,7 +126,7 @@ def test_answers_with_no_fanout_waiting_decide_nothing() -> None:
     assert limit.limit == 8
 
 
-def test_hosts_are_measured_against_their_own_round_trip() -> None:
+def test_each_kind_of_request_is_measured_against_its_own_round_trip() -> None:
     times = FakeTime()
     limit = _primed(times, fastest=0.001)  # a near host
     limit.record("far.example.com", 0.08, 200)
