@@ -16,7 +16,7 @@ for a new connection do not):
   (1.2x) as many a second;
 * at least ``SHRINK_ABOVE``: requests mostly queue (a saturated CPU, here or
   at the registry), and fewer in flight finish as many: a quarter less,
-  never below ``START``;
+  never below ``FLOOR``;
 * the process busy at least ``CPU_BUSY`` of a core: the interpreter is the
   bottleneck, so the limit does not grow;
 * 429, 503 or a Retry-After: the limit halves at once (again only after
@@ -35,7 +35,8 @@ from collections.abc import Callable
 from typing import Literal
 
 AUTO: Literal["auto"] = "auto"
-START = 8
+START = 16  # small requests; a registry that minds says so (429) and is heeded
+FLOOR = 8  # heavy queueing shrinks the limit no further
 CAP = 64
 GROW_BELOW = 3.0
 # Well above GROW_BELOW: on a machine shared with the registry (or with other
@@ -78,7 +79,7 @@ class ConcurrencyLimit:
         self._waiting = 0  # fan-outs with items waiting for a slot
         self._fastest: dict[str, float] = {}  # kind of request -> least latency seen
         self._cooldown = 0
-        self._since_cut = MIN_WINDOW  # answers since the last halving
+        self._since_cut = max(MIN_WINDOW, self.cap)  # answers since the last halving
         self._start_window()
 
     def __repr__(self) -> str:
@@ -143,8 +144,8 @@ class ConcurrencyLimit:
             self._cooldown -= 1
         elif inflation <= GROW_BELOW and not cpu_bound:
             self._limit = min(self.cap, self._limit * 2)
-        elif inflation >= SHRINK_ABOVE and self._limit > START:
-            self._limit = max(START, self._limit - self._limit // 4)
+        elif inflation >= SHRINK_ABOVE and self._limit > FLOOR:
+            self._limit = max(FLOOR, self._limit - self._limit // 4)
 
 
 def request_kind(method: str, host: str, path: str) -> str:

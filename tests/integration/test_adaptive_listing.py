@@ -63,7 +63,7 @@ def test_the_default_grows_past_its_start_when_round_trips_dominate() -> None:
         _serve(reg, slow)
         with rk.Client(cache_dir=None) as client:
             frame = rk.tags(f"{reg.host}/app", client=client)
-            assert client.concurrency > 8
+            assert client.concurrency > 16
     assert len(frame) == len(TAGS)
 
 
@@ -84,7 +84,7 @@ def test_a_throttling_registry_makes_the_default_back_off() -> None:
         _serve(reg, throttled)
         with rk.Client(cache_dir=None) as client:
             frame = rk.tags(f"{reg.host}/app", client=client)
-            assert client.concurrency < 8
+            assert client.concurrency < 16
     assert len(frame) == len(TAGS)  # every refused request was retried
 
 

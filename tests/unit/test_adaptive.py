@@ -73,9 +73,9 @@ def test_a_concurrency_that_is_no_positive_int_or_auto_is_refused(setting: objec
         rk.Client(cache_dir=None, concurrency=setting)  # type: ignore[arg-type]
 
 
-def test_the_default_is_auto_starting_at_eight() -> None:
+def test_the_default_is_auto_starting_at_sixteen() -> None:
     with rk.Client(cache_dir=None) as client:
-        assert client.concurrency == 8
+        assert client.concurrency == 16
         assert "concurrency=auto" in repr(client)
     with rk.Client(cache_dir=None, concurrency=3) as client:
         assert client.concurrency == 3
@@ -89,28 +89,27 @@ def test_while_round_trips_dominate_the_limit_doubles_up_to_the_cap() -> None:
     for _ in range(6):
         _window(limit, times, 0.025)  # 1.25x the fastest round trip
         seen.append(limit.limit)
-    assert seen == [8, 16, 32, 64, 64, 64, 64]
+    assert seen == [16, 32, 64, 64, 64, 64, 64]
     assert limit.limit == adaptive.CAP
 
 
-def test_queueing_stops_growth_and_heavy_queueing_shrinks_to_the_start() -> None:
+def test_queueing_stops_growth_and_heavy_queueing_shrinks_to_the_floor() -> None:
     times = FakeTime()
     limit = _primed(times)
-    _window(limit, times, 0.025)
     _window(limit, times, 0.025)
     assert limit.limit == 32
     _window(limit, times, 0.02 * 5)  # queueing, not yet heavy: hold
     assert limit.limit == 32
     for _ in range(10):
         _window(limit, times, 0.02 * 20)
-    assert limit.limit == adaptive.START
+    assert limit.limit == adaptive.FLOOR == 8
 
 
 def test_a_busy_interpreter_does_not_grow() -> None:
     times = FakeTime()
     limit = _primed(times)
     _window(limit, times, 0.025, cpu=1.0)
-    assert limit.limit == 8
+    assert limit.limit == 16
 
 
 def test_answers_with_no_fanout_waiting_decide_nothing() -> None:
@@ -119,11 +118,11 @@ def test_answers_with_no_fanout_waiting_decide_nothing() -> None:
     limit.record(HOST, 0.02, 200)
     for _ in range(5):
         _window(limit, times, 0.02)  # a serial phase, or the tail of a fan-out
-    assert limit.limit == 8
+    assert limit.limit == 16
     limit.waiting(1)
     limit.waiting(-1)
     _window(limit, times, 0.02)
-    assert limit.limit == 8
+    assert limit.limit == 16
 
 
 def test_each_kind_of_request_is_measured_against_its_own_round_trip() -> None:
@@ -133,14 +132,13 @@ def test_each_kind_of_request_is_measured_against_its_own_round_trip() -> None:
     for _ in range(max(adaptive.MIN_WINDOW, limit.limit)):
         times.wall += 0.01
         limit.record("far.example.com", 0.09, 200)
-    assert limit.limit == 16
+    assert limit.limit == 32
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(429, False), (503, False), (200, True)])
 def test_throttling_halves_once_a_window_then_holds_growth(status: int, retry_after: bool) -> None:
     times = FakeTime()
     limit = _primed(times)
-    _window(limit, times, 0.025)
     _window(limit, times, 0.025)
     assert limit.limit == 32
     for _ in range(5):  # a burst of throttling answers within one window
@@ -193,13 +191,13 @@ def _get(client: rk.Client) -> Callable[[int], int]:
     return get
 
 
-def test_the_default_grows_past_eight_when_round_trips_dominate() -> None:
+def test_the_default_grows_past_its_start_when_round_trips_dominate() -> None:
     registry = SlowRegistry(0.01)
     with rk.Client(cache_dir=None, transport=httpx.MockTransport(registry)) as client:
         client.http.get(f"https://{HOST}/v2/")  # the fastest round trip, before the fan-out
         assert client.map(_get(client), list(range(600))) == [200] * 600
-        assert client.concurrency > 8
-    assert 8 < registry.most <= 64
+        assert client.concurrency > 16
+    assert 16 < registry.most <= 64
 
 
 def test_a_fixed_concurrency_bounds_the_fanout() -> None:
