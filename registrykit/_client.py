@@ -50,7 +50,7 @@ class Client:
     verifies every host; docker's and podman's ``certs.d/<host>/`` are honoured
     too. ``concurrency`` bounds parallel requests: ``"auto"`` (the default)
     starts at 16 and adapts to the latency, backing off when the registry
-    throttles (at most 64); an int fixes it. ``cache_dir=None`` keeps the
+    throttles (at most 32); an int fixes it. ``cache_dir=None`` keeps the
     digest cache in memory only. ``logins`` adds credentials for this client
     alone (``{"host": ("user", "password")}``), ahead of the stored ones.
     """
