@@ -45,7 +45,7 @@ def _auto(times: FakeTime) -> ConcurrencyLimit:
 
 def _window(limit: ConcurrencyLimit, times: FakeTime, latency: float, *, cpu: float = 0.1) -> None:
     """One window of answers at ``latency`` while a fan-out has items waiting."""
-    for _ in range(max(adaptive.MIN_WINDOW, limit.limit)):
+    for _ in range(adaptive.window_size(limit.limit)):
         times.wall += latency / limit.limit
         times.cpu += cpu * latency / limit.limit
         limit.record(HOST, latency, 200)
@@ -93,7 +93,7 @@ def test_while_round_trips_dominate_the_limit_doubles_up_to_the_cap() -> None:
     assert limit.limit == adaptive.CAP
 
 
-def test_queueing_stops_growth_and_heavy_queueing_shrinks_to_the_floor() -> None:
+def test_queueing_stops_growth_and_heavy_queueing_shrinks_to_the_start() -> None:
     times = FakeTime()
     limit = _primed(times)
     _window(limit, times, 0.025)
@@ -102,7 +102,7 @@ def test_queueing_stops_growth_and_heavy_queueing_shrinks_to_the_floor() -> None
     assert limit.limit == 32
     for _ in range(10):
         _window(limit, times, 0.02 * 20)
-    assert limit.limit == adaptive.FLOOR == 8
+    assert limit.limit == adaptive.FLOOR == 16
 
 
 def test_a_busy_interpreter_does_not_grow() -> None:
@@ -129,7 +129,7 @@ def test_each_kind_of_request_is_measured_against_its_own_round_trip() -> None:
     times = FakeTime()
     limit = _primed(times, fastest=0.001)  # a near host
     limit.record("far.example.com", 0.08, 200)
-    for _ in range(max(adaptive.MIN_WINDOW, limit.limit)):
+    for _ in range(adaptive.window_size(limit.limit)):
         times.wall += 0.01
         limit.record("far.example.com", 0.09, 200)
     assert limit.limit == 32
