@@ -10,9 +10,13 @@ then prints medians and ratios beside the targets of issue 3:
 * ``rk.files()`` on a large gzip layer against ``tar -tzvf`` on the same
   blob file, with peak RSS measured in a fresh subprocess;
 * ``rk.tags()`` cold through a latency proxy at ``--rtt`` milliseconds, at
-  the default and at fixed ``--concurrency``: wall time, client CPU,
-  request and connection counts, registry CPU, the network floor
-  (``listing_rtt``), written to ``--json`` with a plot beside it.
+  the default (adaptive) and at fixed ``--concurrency``: wall time, client
+  CPU, request and connection counts, registry CPU, the network floor
+  (``listing_rtt``), written to ``--json`` with a plot beside it;
+* a sequential ``skopeo list-tags`` + ``skopeo inspect`` loop through the
+  proxy at ``--skopeo-rtt`` ms, against the default's median there. With
+  ``--skopeo-tags N`` only N tags (spread over the list) are inspected and
+  the loop's time is extrapolated: list-tags + the median inspect x all tags.
 
 Usage: ``python benchmarks/bench_listing.py [--quick] [--json out.json]``
 (see ``--help``). ``--quick`` is small enough for CI (under a minute).
@@ -36,14 +40,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 # Progress bars would be drawn inside the timed calls; keep the output clean.
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 import httpx
-from figures import listing_child, machine, write_json
-from latency_proxy import parse_rtts
-from listing_rtt import plot, sweep
+from figures import listing_child, machine, summary, write_json
+from latency_proxy import parse_rtts, running_proxy
+from listing_rtt import DEFAULT, plot, sweep
 
 import registrykit as rk
 from registrykit._registry.api import RegistryClient
@@ -229,6 +234,39 @@ def push_big_image(client: rk.Client, host: str, layer: tuple[Path, str, int, st
 # -- comparisons --------------------------------------------------------------------
 
 
+def skopeo_rtt_loop(
+    registry: rk.LocalRegistry, tags: list[str], rtt_ms: int, sampled: int | None
+) -> dict[str, Any]:
+    """``skopeo list-tags`` then ``skopeo inspect`` per tag, one after another, at ``rtt_ms``."""
+    chosen = tags if not sampled or sampled >= len(tags) else tags[:: len(tags) // sampled]
+    with running_proxy(registry.host, rtt_ms) as proxy:
+        target = f"docker://{proxy.host}/{REPO}"
+        start = time.perf_counter()
+        subprocess.run(
+            ["skopeo", "list-tags", "--tls-verify=false", target], check=True, capture_output=True
+        )
+        list_tags = time.perf_counter() - start
+        inspects = []
+        for tag in chosen:
+            start = time.perf_counter()
+            subprocess.run(
+                ["skopeo", "inspect", "--tls-verify=false", f"{target}:{tag}"],
+                check=True,
+                capture_output=True,
+            )
+            inspects.append(time.perf_counter() - start)
+    per_tag = summary(inspects)
+    return {
+        "rtt_ms": rtt_ms,
+        "tags": len(tags),
+        "inspected": len(chosen),
+        "list_tags_s": list_tags,
+        "inspect_s": per_tag,
+        "loop_s": list_tags + per_tag["median"] * len(tags),
+        "extrapolated": len(chosen) < len(tags),
+    }
+
+
 def skopeo_loop(host: str, tags: list[str]) -> None:
     for tag in tags:
         subprocess.run(
@@ -325,6 +363,12 @@ def parse_args() -> argparse.Namespace:
         help="fixed concurrencies measured beside the default at each RTT",
     )
     parser.add_argument("--rtt-runs", type=int, default=3, help="repetitions at each RTT")
+    parser.add_argument(
+        "--skopeo-rtt", type=parse_rtts, default=[20], help="RTTs (ms) of the skopeo loop"
+    )
+    parser.add_argument(
+        "--skopeo-tags", type=int, default=None, help="inspect only this many tags, extrapolate"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument(
         "--plot", type=Path, default=None, help="RTT plot (PNG; default: beside --json)"
@@ -345,6 +389,7 @@ def parse_args() -> argparse.Namespace:
         args.singles, args.multis, args.repos, args.layer_mb, args.runs = 40, 5, 500, 20, 3
         args.rtt = args.rtt or [0, 20]
         args.concurrency = [8, 32]
+        args.skopeo_tags = args.skopeo_tags or 10
     args.rtt = args.rtt or [0, 20, 80]
     if args.plot is None and args.json is not None:
         args.plot = args.json.with_suffix(".png")
@@ -353,6 +398,25 @@ def parse_args() -> argparse.Namespace:
 
 def bench_rtt(args: argparse.Namespace, registry: rk.LocalRegistry, tags: list[str]) -> None:
     results = sweep(registry, REPO, args.rtt, [None, *args.concurrency], args.rtt_runs)
+    skopeo = []
+    if "skopeo" not in args.skip and shutil.which("skopeo"):
+        for rtt_ms in args.skopeo_rtt:
+            found = skopeo_rtt_loop(registry, tags, rtt_ms, args.skopeo_tags)
+            default = [r for r in results if r["rtt_ms"] == rtt_ms and r["concurrency"] == DEFAULT]
+            if default:
+                found["rk_default_s"] = default[0]["wall_s"]["median"]
+                found["ratio"] = found["loop_s"] / default[0]["wall_s"]["median"]
+            skopeo.append(found)
+            row(
+                f"skopeo list-tags + inspect loop at {rtt_ms} ms"
+                + (f" ({found['inspected']} tags, extrapolated)" if found["extrapolated"] else ""),
+                found["loop_s"],
+            )
+            if "ratio" in found:
+                ratio = found["ratio"]
+                verdict(
+                    f"rk.tags default vs skopeo loop at {rtt_ms} ms", ratio, ">= 25", ratio >= 25
+                )
     if args.json is not None:
         write_json(
             args.json,
@@ -364,6 +428,7 @@ def bench_rtt(args: argparse.Namespace, registry: rk.LocalRegistry, tags: list[s
                 "runs": args.rtt_runs,
                 "machine": machine(),
                 "results": results,
+                "skopeo_loop": skopeo,
             },
         )
     if args.plot is not None:

@@ -11,6 +11,7 @@ network floor ``(ceil(requests / concurrency) + 2) * RTT``.
 
 from __future__ import annotations
 
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,11 @@ from registrykit.frames import listing
 DEFAULT = "default"
 
 
-def cold_listing(proxy: ProxyHandle, repo: str, concurrency: int | None) -> tuple[float, float]:
-    """Wall and client CPU seconds of one cold ``rk.tags`` through the proxy."""
+def cold_listing(
+    proxy: ProxyHandle, repo: str, concurrency: int | None
+) -> tuple[float, float, int]:
+    """Wall and client CPU seconds of one cold ``rk.tags`` through the proxy, and the
+    concurrency it ended at (the default adapts)."""
     wall, cpu = time.perf_counter(), time.process_time()
     client = (
         rk.Client(cache_dir=None)
@@ -34,7 +38,8 @@ def cold_listing(proxy: ProxyHandle, repo: str, concurrency: int | None) -> tupl
     )
     with client:
         listing.tags(f"{proxy.host}/{repo}", client=client)
-    return time.perf_counter() - wall, time.process_time() - cpu
+        reached = client.concurrency
+    return time.perf_counter() - wall, time.process_time() - cpu, reached
 
 
 def measure_rtt(
@@ -47,13 +52,14 @@ def measure_rtt(
             for concurrency in concurrencies:
                 registry_cpu = process_cpu_seconds(registry.pid)
                 proxy.take_stats()
-                wall, cpu = cold_listing(proxy, repo, concurrency)
+                wall, cpu, reached = cold_listing(proxy, repo, concurrency)
                 counts = proxy.take_stats()
                 samples[concurrency].append(
                     {
                         "wall_s": wall,
                         "client_cpu_s": cpu,
                         "registry_cpu_s": process_cpu_seconds(registry.pid) - registry_cpu,
+                        "reached": reached,
                         **counts,
                     }
                 )
@@ -67,7 +73,8 @@ def _result(
     runs: list[dict[str, float]],
     self_check: dict[str, float],
 ) -> dict[str, Any]:
-    in_flight = concurrency or rk.Client(cache_dir=None).concurrency
+    # The default's floor is drawn at the median concurrency it reached.
+    in_flight = concurrency or int(statistics.median(r["reached"] for r in runs))
     requests = int(max(r["requests"] for r in runs))
     floor = network_floor(requests, in_flight, rtt_ms / 1000)
     wall = summary([r["wall_s"] for r in runs])
@@ -85,6 +92,7 @@ def _result(
         ),
         "requests": summary([r["requests"] for r in runs]),
         "connections": summary([r["connections"] for r in runs]),
+        "concurrency_reached": summary([r["reached"] for r in runs]),
         "floor_s": floor,
         "wall_over_floor": wall["median"] / floor if floor else None,
         "proxy_self_check": self_check,
@@ -116,7 +124,8 @@ def print_result(r: dict[str, Any]) -> None:
     wall = r["wall_s"]
     floor = f"{r['wall_over_floor']:.2f}x floor" if r["wall_over_floor"] else "floor 0"
     print(
-        f"  concurrency {r['concurrency']!s:<8} {wall['median']:7.2f} s "
+        f"  concurrency {r['concurrency']!s:<8} (reached {r['concurrency_reached']['median']:.0f}) "
+        f"{wall['median']:7.2f} s "
         f"({wall['min']:.2f}-{wall['max']:.2f})  {r['requests']['median']:.0f} requests, "
         f"{r['connections']['median']:.0f} connections, client CPU "
         f"{r['client_cpu_ms_per_request']['median']:.2f} ms/request, registry CPU "

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import httpx
 
@@ -28,6 +28,7 @@ from ._model.registries import determine_registry
 from ._registry.api import RegistryClient
 from ._registry.cache import ContentCache, default_cache_dir
 from ._registry.session import MirrorRoutes
+from ._transport.adaptive import AUTO, Concurrency, ConcurrencyLimit
 from ._transport.auth import RegistryAuth
 from ._transport.errors import raise_for_response, transport_error
 from ._transport.http import SchemeProbe, TransportPolicy, build_http_client
@@ -56,9 +57,11 @@ class Client:
     verifies every host; docker's and podman's ``certs.d/<host>/`` are honoured
     too, unless ``cert_dir`` (skopeo's ``--cert-dir``: ``*.crt`` CAs and
     ``*.cert``/``*.key`` client pairs) names the one directory for every
-    host. ``concurrency`` bounds parallel requests. ``cache_dir=None`` keeps
-    the digest cache in memory only. ``logins`` adds credentials for this
-    client alone (``{"host": ("user", "password")}``), ahead of the stored ones.
+    host. ``concurrency`` bounds parallel requests: ``"auto"`` (the default)
+    starts at 16 and adapts to the latency, backing off when the registry
+    throttles (at most 32); an int fixes it. ``cache_dir=None`` keeps the
+    digest cache in memory only. ``logins`` adds credentials for this client
+    alone (``{"host": ("user", "password")}``), ahead of the stored ones.
     """
 
     def __init__(
@@ -66,7 +69,7 @@ class Client:
         auth_file: str | os.PathLike[str] | None = None,
         insecure: Iterable[str] = (),
         ca_bundle: str | os.PathLike[str] | ssl.SSLContext | None = None,
-        concurrency: int = 8,
+        concurrency: Concurrency = AUTO,
         cache_dir: str | os.PathLike[str] | object | None = _DEFAULT,
         *,
         transport: httpx.BaseTransport | None = None,
@@ -76,12 +79,10 @@ class Client:
         logins: Mapping[str, tuple[str, str]] | None = None,
         cert_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self._limit = ConcurrencyLimit(concurrency)
         self.auth_file = Path(auth_file) if auth_file is not None else None
         self.insecure = tuple(insecure)
         self.ca_bundle = ca_bundle
-        self.concurrency = concurrency
         self.cache_dir: Path | None
         if cache_dir is _DEFAULT:
             self.cache_dir = default_cache_dir()
@@ -118,7 +119,7 @@ class Client:
         self._in_worker = threading.local()
 
     def __repr__(self) -> str:
-        parts = [f"concurrency={self.concurrency}"]
+        parts = [f"concurrency={AUTO if self._limit.adaptive else self._limit.cap}"]
         if self.insecure:
             parts.append(f"insecure={list(self.insecure)!r}")
         if self.auth_file:
@@ -137,7 +138,7 @@ class Client:
                 self._http = build_http_client(
                     self.policy,
                     transport=self._transport,
-                    concurrency=self.concurrency,
+                    limit=self._limit,
                     timeout=self.timeout,
                     retry=self._retry,
                     auth=self.auth,
@@ -326,29 +327,115 @@ class Client:
 
     # -- concurrency --------------------------------------------------------------
 
+    @property
+    def concurrency(self) -> int:
+        """Items in flight in a fan-out now (the fixed number, or the adaptive limit's value)."""
+        return self._limit.limit
+
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """``fn`` over ``items`` on the client's thread pool, results in order.
 
-        Called from inside a worker it runs serially, so nested fan-outs
-        cannot deadlock the pool.
+        At most ``concurrency`` items run at once, read again as each one
+        starts, so an adaptive limit takes effect mid-way. The first failure
+        (in item order) is raised once the running items end; no new item
+        starts after one failed. Called from inside a worker it runs
+        serially, so nested fan-outs cannot deadlock the pool.
         """
-        if len(items) <= 1 or self.concurrency == 1 or getattr(self._in_worker, "on", False):
+        if len(items) <= 1 or self._limit.cap == 1 or getattr(self._in_worker, "on", False):
             return [fn(item) for item in items]
+        return _FanOut(self, fn, items).run()
+
+    def _pool(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
-                    max_workers=self.concurrency, thread_name_prefix="registrykit"
+                    max_workers=self._limit.cap, thread_name_prefix="registrykit"
                 )
-            executor = self._executor
+            return self._executor
 
-        def run(item: T) -> R:
-            self._in_worker.on = True
-            try:
-                return fn(item)
-            finally:
-                self._in_worker.on = False
 
-        return list(executor.map(run, items))
+class _FanOut(Generic[T, R]):
+    """One ``Client.map``: workers that each take items until none is left.
+
+    A worker runs items one after another on its thread (so its pool shard
+    and kept-alive connection stay its own), starts a sibling when it finds
+    the limit has grown, and stops when it finds the limit has shrunk.
+    """
+
+    def __init__(self, client: Client, fn: Callable[[T], R], items: Sequence[T]) -> None:
+        self._client = client
+        self._limit = client._limit
+        self._fn = fn
+        self._items = items
+        self._lock = threading.Lock()
+        self._next = 0
+        self._active = 0
+        self._stopped = False
+        self._released = False
+        self._done = threading.Event()
+        self.results: dict[int, R] = {}
+        self.failures: dict[int, BaseException] = {}
+
+    def run(self) -> list[R]:
+        executor = self._client._pool()
+        self._limit.waiting(1)
+        with self._lock:
+            self._active = min(self._limit.limit, len(self._items))
+        try:
+            for _ in range(self._active):
+                executor.submit(self._work)
+            self._done.wait()
+        except BaseException:
+            self._stop()  # interrupted: running items end, no new one starts
+            raise
+        if self.failures:
+            raise self.failures[min(self.failures)]
+        return [self.results[i] for i in range(len(self._items))]
+
+    def _stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._release()
+
+    def _release(self) -> None:
+        """Under the lock: no item waits any more, so the limit no longer binds."""
+        if not self._released:
+            self._released = True
+            self._limit.waiting(-1)
+
+    def _take(self) -> int | None:
+        """The next item's index, or None when this worker should end."""
+        with self._lock:
+            over = self._stopped or bool(self.failures) or self._next >= len(self._items)
+            if over:
+                self._release()
+            if over or self._active > self._limit.limit:
+                self._active -= 1
+                if not self._active:
+                    self._done.set()
+                return None
+            index, self._next = self._next, self._next + 1
+            sibling = False
+            if self._next >= len(self._items):
+                self._release()
+            elif self._active < self._limit.limit:
+                sibling = True
+                self._active += 1
+        if sibling:
+            self._client._pool().submit(self._work)
+        return index
+
+    def _work(self) -> None:
+        worker = self._client._in_worker
+        worker.on = True
+        try:
+            while (index := self._take()) is not None:
+                try:
+                    self.results[index] = self._fn(self._items[index])
+                except BaseException as exc:  # handed to the caller's thread
+                    self.failures[index] = exc
+        finally:
+            worker.on = False
 
 
 def _parse_with(default_tag: str | None) -> Callable[[str], Reference]:

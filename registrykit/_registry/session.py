@@ -132,13 +132,7 @@ class RegistrySession:
             ) from None
         except httpx.TransportError as exc:
             raise transport_error(exc, self.host) from None
-        except httpx.TooManyRedirects:
-            raise RegistryError(
-                f"{self.host} redirected {what} too many times (a redirect loop); "
-                "the registry or a proxy in front of it is misconfigured"
-            ) from None
-        except httpx.InvalidURL as exc:
-            raise InvalidReference(f"cannot build the URL for {what}: {exc}") from None
+        # A redirect loop or an invalid URL: RegistryHTTPClient raises RegistryError.
         if response.status_code >= 400 and response.status_code not in accept:
             error_body = self._read_capped(response, MAX_ERROR_BODY, what)
             raise_for_response(_with_body(response, error_body), what, host=self.host)
@@ -266,18 +260,14 @@ def _mib(size: int) -> str:
 
 
 def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
-    """A copy of ``response`` holding ``body``, already read and decoded.
+    """``response`` (read and closed) holding ``body``, its decoded content.
 
-    Content-Length stays as sent: a HEAD answer's is the size it reports.
+    Kept on the response rather than copied into a new one, as httpx's own
+    ``read()`` does; the headers stay as sent (a HEAD answer's Content-Length
+    is the size it reports).
     """
-    headers = [
-        (k, v)
-        for k, v in response.headers.multi_items()
-        if k.lower() not in ("content-encoding", "transfer-encoding")
-    ]
-    return httpx.Response(
-        response.status_code, headers=headers, content=body, request=response.request
-    )
+    response._content = body
+    return response
 
 
 def absolute_url(response: httpx.Response, location: str) -> str:

@@ -44,7 +44,7 @@ from registrykit._ops import (
 from registrykit._registry import api, cache
 from registrykit._stores import archive, base, layout
 from registrykit._stores import runtime as stores_runtime
-from registrykit._transport import auth, http, retry, settings, shortnames
+from registrykit._transport import adaptive, auth, http, retry, settings, shortnames
 from registrykit._transport import errors as transport_errors
 
 _parse_token = auth._parse_token
@@ -62,6 +62,7 @@ choose_platform = platform.choose_platform
 ChunkReader = digest.ChunkReader
 classify_tag = analysis.classify_tag
 cloud_login_password = cloud.cloud_login_password
+ConcurrencyLimit = adaptive.ConcurrencyLimit
 ContentCache = cache.ContentCache
 Credential = helpers.Credential
 credential_records = login.credential_records
@@ -80,6 +81,7 @@ ghcr_delete_digest = vendors.ghcr_delete_digest
 Helper = helpers.Helper
 HUB_API_HOST = hosts.HUB_API_HOST
 HUB_AUTH_KEY = hosts.HUB_AUTH_KEY
+HostTransport = http.HostTransport
 human_size = units.human_size
 ImageConfig = manifest.ImageConfig
 ImageRecord = listing.ImageRecord
