@@ -25,12 +25,9 @@ Then ``rk.tags``'s peak RSS (VmHWM) in a fresh child process, cold.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -42,24 +39,26 @@ from typing import Any
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 import httpx
-from figures import listing_child, machine, process_cpu_seconds, summary, write_json
-from latency_proxy import ProxyHandle, parse_rtts, running_proxy
+from bench_audit import (
+    ACCEPT,
+    OCI_MANIFEST,
+    arguments,
+    peak_rss,
+    print_clients,
+    print_ratio,
+    print_rss,
+    summaries,
+    timed_run,
+)
+from figures import machine, summary, write_json
+from latency_proxy import running_proxy
 
 import registrykit as rk
 from registrykit.frames import listing
 from registrykit.lab.build import gzip_layer, tar_layer
 
 REPO = "big/app"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-ACCEPT = ", ".join(
-    [
-        "application/vnd.oci.image.index.v1+json",
-        OCI_MANIFEST,
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-    ]
-)
 
 
 def _sha256(data: bytes) -> str:
@@ -142,19 +141,6 @@ def raw_tags(host: str, concurrency: int, *, warm: bool) -> int:
         return len(list(pool.map(head if warm else cold, names)))
 
 
-def timed_run(
-    fn: Callable[[str], int], proxy: ProxyHandle, registry_pid: int
-) -> tuple[dict[str, float], int]:
-    registry_cpu = process_cpu_seconds(registry_pid)
-    proxy.take_stats()
-    wall, cpu = time.perf_counter(), time.process_time()
-    rows = fn(proxy.host)
-    sample = {"wall_s": time.perf_counter() - wall, "client_cpu_s": time.process_time() - cpu}
-    sample["registry_cpu_s"] = process_cpu_seconds(registry_pid) - registry_cpu
-    sample.update(proxy.take_stats())
-    return sample, rows
-
-
 def measure(registry: rk.LocalRegistry, rtt_ms: int, runs: int, cache: Path) -> dict[str, Any]:
     concurrency = rk.Client(cache_dir=None).concurrency
     clients: dict[str, Callable[[str], int]] = {
@@ -173,62 +159,23 @@ def measure(registry: rk.LocalRegistry, rtt_ms: int, runs: int, cache: Path) -> 
                 sample, rows[name] = timed_run(fn, proxy, registry.pid)
                 samples[name].append(sample)
     result: dict[str, Any] = {"rtt_ms": rtt_ms, "concurrency": concurrency, "rows": rows}
-    for name, runs_of in samples.items():
-        result[name] = {
-            key: summary([r[key] for r in runs_of])
-            for key in ("wall_s", "client_cpu_s", "registry_cpu_s", "requests", "connections")
-        }
+    result.update(summaries(samples))
     for kind in ("cold", "warm"):
         pairs = zip(samples[f"rk_{kind}"], samples[f"raw_{kind}"], strict=True)
         result[f"rk_over_raw_{kind}"] = summary([r["wall_s"] / w["wall_s"] for r, w in pairs])
     return result
 
 
-def peak_rss(host: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", listing_child("tags"), f"{host}/{REPO}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return {
-        "wall_s": float(out[0]),
-        "rss_after_imports_mib": int(out[1]) / 2**20,
-        "peak_rss_mib": int(out[2]) / 2**20,
-        "rows": int(out[3]),
-    }
-
-
 def print_result(r: dict[str, Any]) -> None:
-    print(f"  RTT {r['rtt_ms']} ms, concurrency {r['concurrency']}:")
-    for name in ("rk_cold", "raw_cold", "rk_warm", "raw_warm"):
-        wall, cpu = r[name]["wall_s"], r[name]["client_cpu_s"]
-        print(
-            f"    {name:<9} {wall['median']:7.2f} s ({wall['min']:.2f}-{wall['max']:.2f}), "
-            f"client CPU {cpu['median']:.2f} s, registry CPU "
-            f"{r[name]['registry_cpu_s']['median']:.2f} s, "
-            f"{r[name]['requests']['median']:.0f} requests, "
-            f"{r[name]['connections']['median']:.0f} connections"
-        )
+    print_clients(r, ("rk_cold", "raw_cold", "rk_warm", "raw_warm"))
     for kind in ("cold", "warm"):
-        ratio = r[f"rk_over_raw_{kind}"]
-        print(
-            f"    -> rk / raw {kind}: {ratio['median']:.2f}x "
-            f"({ratio['min']:.2f}-{ratio['max']:.2f}); target <= 1.5",
-            flush=True,
-        )
+        print_ratio(f"rk / raw {kind}:", r[f"rk_over_raw_{kind}"])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__, [0], "1,000 tags at RTT 0")
     parser.add_argument("--tags", type=int, default=10_000)
-    parser.add_argument("--rtt", type=parse_rtts, default=[0], help="ms, e.g. 0,20")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--data-dir", type=Path, default=None, help="keep the registry here")
-    parser.add_argument("--quick", action="store_true", help="1,000 tags at RTT 0")
     args = parser.parse_args()
     if args.quick:
         args.tags, args.rtt = 1_000, [0]
@@ -248,12 +195,9 @@ def main() -> None:
         for rtt_ms in args.rtt:
             results.append(measure(registry, rtt_ms, args.runs, Path(cache)))
             print_result(results[-1])
-        rss = peak_rss(registry.host)
-        print(
-            f"  rk.tags cold in a child: {rss['wall_s']:.2f} s, {rss['rows']:.0f} rows, "
-            f"peak RSS {rss['peak_rss_mib']:.0f} MiB "
-            f"(after imports {rss['rss_after_imports_mib']:.0f} MiB); target <= 200 MB",
-            flush=True,
+        rss = peak_rss(f"{registry.host}/{REPO}", "tags")
+        print_rss(
+            "rk.tags cold", rss, f"; {rss['peak_rss_mib'] * 2**20 / 1e6:.0f} MB, target <= 200"
         )
     if args.json is not None:
         write_json(

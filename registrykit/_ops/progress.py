@@ -152,16 +152,9 @@ def progress_bar(
     return Progress(shown, total, grows=grows)
 
 
-def bar(
-    total: int,
-    desc: str,
-    *,
-    unit: str = "req",
-    progress: ProgressArg = None,
-    threshold: int = REQUEST_THRESHOLD,
-) -> Advance:
-    """A function that advances a ``progress_bar`` by ``n``; a no-op when no bar is wanted."""
-    return progress_bar(total, desc, unit=unit, progress=progress, threshold=threshold).advance
+def bar(total: int, desc: str, **options: Any) -> Advance:
+    """A function that advances a ``progress_bar(total, desc, **options)`` by ``n``."""
+    return progress_bar(total, desc, **options).advance
 
 
 def counted(chunks: Iterator[bytes], advance: Advance) -> Iterator[bytes]:

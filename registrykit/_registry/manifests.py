@@ -88,9 +88,14 @@ class ManifestEndpoints(RegistrySession):
                 self._object_url(repository, "manifests", reference),
                 headers={"Accept": mt.MANIFEST_ACCEPT},
                 what=what,
+                stream=True,
             )
         except NotFound:
             return None
+        # Read to its end (a HEAD has no body) so the connection goes back to
+        # the pool: closed unread, it is dropped, and a warm listing of N tags
+        # would open N connections.
+        response.read()
         digest = self._header_digest(response, what)
         media_type = response.headers.get("content-type", "").split(";")[0].strip()
         if media_type in mt.SCHEMA1_TYPES:
