@@ -71,10 +71,7 @@ class Progress:
         if self._closed or n <= 0:
             return
         with self._lock:
-            self._total += n
-            if self._shown is not None:
-                self._shown.total = self._total
-                self._shown.refresh()
+            self._total += n  # drawn with the next batch of counts
 
     def advance(self, n: int = 1) -> None:
         """``n`` units of work are done."""
@@ -107,6 +104,7 @@ class Progress:
         shown = self._shown
         if shown is None or self._closed:
             return
+        shown.total = self._total  # a grown total shows with this update
         if self._done > self._drawn:
             shown.update(self._done - self._drawn)
             self._drawn = self._done
