@@ -145,11 +145,7 @@ def measure(registry: rk.LocalRegistry, rtt_ms: int, runs: int) -> dict[str, Any
                 samples[name].append(sample)
         check = proxy.self_check
     result: dict[str, Any] = {"rtt_ms": rtt_ms, "concurrency": concurrency}
-    for name, runs_of in samples.items():
-        result[name] = {
-            key: summary([r[key] for r in runs_of])
-            for key in ("wall_s", "client_cpu_s", "registry_cpu_s", "requests", "connections")
-        }
+    result.update(summaries(samples))
     ratios = [r["wall_s"] / w["wall_s"] for r, w in zip(*samples.values(), strict=True)]
     result["rk_over_raw"] = summary(ratios)
     result["stored_sizes_agree"] = stored["rk_audit"] == stored["raw_httpx"]
@@ -157,13 +153,25 @@ def measure(registry: rk.LocalRegistry, rtt_ms: int, runs: int) -> dict[str, Any
     return result
 
 
-RSS_CHILD = listing_child("audit")
+def summaries(samples: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, Any]]:
+    """Each client's samples as a median and range per figure."""
+    return {
+        name: {
+            key: summary([r[key] for r in runs_of])
+            for key in ("wall_s", "client_cpu_s", "registry_cpu_s", "requests", "connections")
+        }
+        for name, runs_of in samples.items()
+    }
 
 
-def peak_rss(host: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", RSS_CHILD, host], capture_output=True, text=True, check=True
-    ).stdout.split()
+def peak_rss(argument: str, function: str = "audit") -> dict[str, float]:
+    """``rk.frames.listing.<function>(argument)`` in a fresh child: time, memory, rows."""
+    done = subprocess.run(
+        [sys.executable, "-c", listing_child(function), argument], capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"the {function} child failed:\n{done.stderr[-3000:]}")
+    out = done.stdout.split()
     return {
         "wall_s": float(out[0]),
         "rss_after_imports_mib": int(out[1]) / 2**20,
@@ -172,9 +180,10 @@ def peak_rss(host: str) -> dict[str, float]:
     }
 
 
-def print_result(r: dict[str, Any]) -> None:
+def print_clients(r: dict[str, Any], names: tuple[str, ...]) -> None:
+    """One line per client: wall time, CPU on both sides, requests and connections."""
     print(f"  RTT {r['rtt_ms']} ms, concurrency {r['concurrency']}:")
-    for name in ("rk_audit", "raw_httpx"):
+    for name in names:
         wall, cpu = r[name]["wall_s"], r[name]["client_cpu_s"]
         print(
             f"    {name:<10} {wall['median']:7.2f} s ({wall['min']:.2f}-{wall['max']:.2f}), "
@@ -183,24 +192,48 @@ def print_result(r: dict[str, Any]) -> None:
             f"{r[name]['requests']['median']:.0f} requests, "
             f"{r[name]['connections']['median']:.0f} connections"
         )
-    ratio = r["rk_over_raw"]
+
+
+def print_rss(label: str, rss: dict[str, float], note: str = "") -> None:
     print(
-        f"    -> rk.audit / raw {ratio['median']:.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f}); "
-        f"target <= 1.5; stored sizes agree: {r['stored_sizes_agree']}",
+        f"  {label} in a child: {rss['wall_s']:.2f} s, {rss['rows']:.0f} rows, "
+        f"peak RSS {rss['peak_rss_mib']:.0f} MiB "
+        f"(after imports {rss['rss_after_imports_mib']:.0f} MiB){note}",
         flush=True,
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def print_ratio(label: str, ratio: dict[str, float], note: str = "") -> None:
+    """``label``'s median and range against the 1.5x goal."""
+    print(
+        f"    -> {label} {ratio['median']:.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f}); "
+        f"target <= 1.5{note}",
+        flush=True,
     )
-    parser.add_argument("--repos", type=int, default=500)
-    parser.add_argument("--tags", type=int, default=5, help="tags per repository")
-    parser.add_argument("--rtt", type=parse_rtts, default=[0, 20], help="ms, e.g. 0,20")
+
+
+def print_result(r: dict[str, Any]) -> None:
+    print_clients(r, ("rk_audit", "raw_httpx"))
+    agree = f"; stored sizes agree: {r['stored_sizes_agree']}"
+    print_ratio("rk.audit / raw", r["rk_over_raw"], agree)
+
+
+def arguments(doc: str | None, rtt: list[int], quick: str) -> argparse.ArgumentParser:
+    """The options every timed benchmark here takes: --rtt, --runs, --json, --quick."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rtt", type=parse_rtts, default=rtt, help="ms, e.g. 0,20")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
-    parser.add_argument("--quick", action="store_true", help="50 repositories at RTT 0")
+    parser.add_argument("--quick", action="store_true", help=quick)
+    return parser
+
+
+def main() -> None:
+    parser = arguments(__doc__, [0, 20], "50 repositories at RTT 0")
+    parser.add_argument("--repos", type=int, default=500)
+    parser.add_argument("--tags", type=int, default=5, help="tags per repository")
     args = parser.parse_args()
     if args.quick:
         args.repos, args.rtt = 50, [0]
@@ -215,11 +248,7 @@ def main() -> None:
             results.append(measure(registry, rtt_ms, args.runs))
             print_result(results[-1])
         rss = peak_rss(registry.host)
-        print(
-            f"  rk.audit in a child: {rss['wall_s']:.2f} s, peak RSS {rss['peak_rss_mib']:.0f} MiB "
-            f"(after imports {rss['rss_after_imports_mib']:.0f} MiB)",
-            flush=True,
-        )
+        print_rss("rk.audit", rss)
     if args.json is not None:
         write_json(
             args.json,

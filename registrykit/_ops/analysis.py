@@ -7,6 +7,7 @@ stays free of pandas; ``registrykit.frames`` turns them into typed frames.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from .._model.manifest import Descriptor, HistoryEntry, Platform
 from .._model.platform import choose_platform
 from .._model.reference import Reference, parse_repository
 from .listing import ImageRecord, ResolvedImage, tag_records
-from .progress import ProgressArg, bar
+from .progress import ProgressArg, progress_bar
 
 __all__ = [
     "AuditResult",
@@ -76,8 +77,12 @@ def classify_tag(tag: str) -> str:
 
 def semver_key(tag: str) -> tuple[int, int, int, int, str] | None:
     """A sort key for semver tags (a release sorts after its pre-releases)."""
-    m = _SEMVER.match(tag)
-    if not m or classify_tag(tag) != "semver":
+    return _semver_key(tag, classify_tag(tag))
+
+
+def _semver_key(tag: str, kind: str) -> tuple[int, int, int, int, str] | None:
+    m = _SEMVER.match(tag) if kind == "semver" else None
+    if not m:
         return None
     major, minor, patch, pre = m.group(1), m.group(2), m.group(3), m.group(4)
     return (int(major), int(minor or 0), int(patch or 0), 0 if pre else 1, pre or "")
@@ -105,11 +110,10 @@ def _natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in parts if p)
 
 
-def _version(tag: str) -> tuple[int | str, ...]:
-    semver = semver_key(tag)
-    if semver is not None:
-        return semver
-    if classify_tag(tag) == "date":
+def _version(tag: str, kind: str) -> tuple[int | str, ...]:
+    if kind == "semver":
+        return _semver_key(tag, kind) or ()
+    if kind == "date":
         return tuple(int(p) for p in re.findall(r"\d+", tag))
     return ()
 
@@ -127,9 +131,10 @@ def order_tags(
     The registry's storage order never shows through.
     """
     names = sorted(set(tags), key=lambda t: (_natural_key(t), t))
+    kinds = {t: classify_tag(t) for t in names}  # once per tag: ten thousand tags are common
     # Stable sorts, least significant key first.
-    names.sort(key=_version, reverse=True)
-    names.sort(key=lambda t: (referrers_subject(t) is not None, _KIND_RANK[classify_tag(t)]))
+    names.sort(key=lambda t: _version(t, kinds[t]), reverse=True)
+    names.sort(key=lambda t: (referrers_subject(t) is not None, _KIND_RANK[kinds[t]]))
     if dates is not None:
         names.sort(key=lambda t: _newest_first(dates.get(t)))
     return names
@@ -402,18 +407,8 @@ def audit_records(
     """
     c = get_client(client)
     names = list(repositories)
-    advance = bar(len(names), "auditing", unit="repo", progress=progress)
     wide = len(names) >= c.concurrency
-    # One bar for the whole audit when repositories run side by side.
-    inner: ProgressArg = False if wide else progress
-
-    def one(name: str) -> tuple[str, list[ImageRecord], dict[str, int]]:
-        ref = parse_repository(name)
-        records = tag_records(ref, include_attestations=True, progress=inner, client=c)
-        advance(1)
-        return f"{ref.registry}/{ref.repository}", records, blob_sizes(records)
-
-    per_repo = c.map(one, names) if wide else [one(name) for name in names]
+    per_repo = _audit_repositories(c, names, wide, progress)
 
     holders: dict[str, int] = {}
     for _, _, blobs in per_repo:
@@ -440,6 +435,36 @@ def audit_records(
             }
         )
     return AuditResult(rows, sum(everything.values()), logical_total)
+
+
+def _audit_repositories(
+    c: Client, names: list[str], wide: bool, progress: ProgressArg
+) -> list[tuple[str, list[ImageRecord], dict[str, int]]]:
+    """Each repository's records and blob sizes, under one bar counting tags.
+
+    The bar's total grows as each repository's tag list arrives; an auto bar
+    (``progress=None``) appears only when the audit lasts more than a moment.
+    """
+    shown = progress_bar(
+        0,
+        f"auditing {len(names)} repositories",
+        unit="tag",
+        progress=progress,
+        threshold=-1,
+        grows=True,
+    )
+    finished = itertools.count(1)
+
+    def one(name: str) -> tuple[str, list[ImageRecord], dict[str, int]]:
+        ref = parse_repository(name)
+        records = tag_records(ref, include_attestations=True, progress=shown, client=c)
+        shown.note(f"{next(finished)}/{len(names)} repositories")
+        return f"{ref.registry}/{ref.repository}", records, blob_sizes(records)
+
+    try:
+        return c.map(one, names) if wide else [one(name) for name in names]
+    finally:
+        shown.close()
 
 
 def blob_sizes(records: Iterable[ImageRecord]) -> dict[str, int]:

@@ -12,20 +12,15 @@ or a registry reference (``open_image``), so ``inspect``, ``history``,
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass
 
 from .._client import Client, get_client
 from .._model.errors import NotFound, Unsupported
 from .._model.hosts import DOCKER_HUB
 from .._model.manifest import (
     UNKNOWN_PLATFORM,
-    Descriptor,
     ImageConfig,
     Index,
     Manifest,
@@ -40,9 +35,15 @@ from .._stores.base import Store
 from .._stores.layout import LayoutStore
 from .._stores.open import Location, open_store, parse_location
 from .._stores.registry import RegistryStore
-from .progress import ProgressArg, bar
+from .progress import Progress, ProgressArg, progress_bar
+from .records import ImageRecord, Resolver
 from .vendordates import names_and_pushed
-from .webapis import hub_platform, hub_pushed, hub_tags, trusted_time
+from .webapis import (
+    hub_platform,
+    hub_pushed,
+    hub_tags,
+    trusted_time,
+)
 
 __all__ = [
     "ImageRecord",
@@ -53,37 +54,6 @@ __all__ = [
     "resolve_source",
     "tag_records",
 ]
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ImageRecord:
-    """One tag on one platform (or one artifact): what the listings show."""
-
-    repository: str
-    tag: str | None
-    digest: str
-    media_type: str
-    platform: str | None
-    image_digest: str
-    created: dt.datetime | None
-    size: int
-    layers: tuple[Descriptor, ...]
-    config_digest: str | None
-    artifact_type: str | None = None
-    attestation: bool = False
-    pushed: dt.datetime | None = None  # when the registry says the tag was last pushed
-
-    @property
-    def date(self) -> dt.datetime | None:
-        """The time listings order and age rules filter by: ``pushed``, else ``created``."""
-        return self.pushed or self.created
-
-    @property
-    def date_source(self) -> str | None:
-        """``"pushed"``, ``"created"`` or None: where ``date`` came from."""
-        return "pushed" if self.pushed else "created" if self.created else None
 
 
 @dataclass(frozen=True)
@@ -207,28 +177,6 @@ def resolve_image(
 # -- what to list -----------------------------------------------------------------
 
 
-class _Once:
-    """Fetch each key once, however many threads ask for it at the same time."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._futures: dict[str, Future[Any]] = {}
-
-    def get(self, key: str, fetch: Callable[[], T]) -> T:
-        with self._lock:
-            future = self._futures.get(key)
-            owner = future is None
-            if future is None:
-                future = self._futures[key] = Future()
-        if owner:
-            try:
-                future.set_result(fetch())
-            except BaseException as exc:
-                future.set_exception(exc)
-        result: T = future.result()
-        return result
-
-
 def tag_records(
     repository: str | Reference,
     *,
@@ -236,7 +184,7 @@ def tag_records(
     platform: str | Platform | None = None,
     include_attestations: bool = False,
     manifests: bool = False,
-    progress: ProgressArg = None,
+    progress: ProgressArg | Progress = None,
     client: Client | None = None,
 ) -> list[ImageRecord]:
     """One record per tag and platform of ``repository``, in tag-list order.
@@ -251,7 +199,8 @@ def tag_records(
     what only manifests hold (layers, config ``created``), the records come
     from Hub's tags API and no manifest is read; with ``manifests`` the call
     refuses first (``RateLimited``) when the tags need more pulls than remain.
-    ``progress``: None shows a bar for more than a few tags, True always, False never.
+    ``progress``: None shows a bar for more than a few tags, True always, False never;
+    a ``Progress`` (an audit's) is grown by the tag count and advanced per tag instead.
     """
     client = get_client(client)
     ref = client.reference(repository, repository=True)
@@ -263,42 +212,28 @@ def tag_records(
     names, pushed = names_and_pushed(client, registry, repo, tags)
     seen_key = f"listed:{registry.host}/{repo}"
     warm = client.cache.has_marker(seen_key)
-    once = _Once()
-    advance = bar(len(names), f"resolving {repo}", progress=progress)
-
-    def manifest(digest: str) -> Manifest | Index:
-        return once.get(digest, lambda: registry.manifest(repo, digest))
-
-    def config(digest: str) -> ImageConfig:
-        return once.get(digest, lambda: ImageConfig.parse(registry.blob(repo, digest)))
+    resolver = Resolver(
+        registry, repo, warm=warm, want=want, include_attestations=include_attestations
+    )
+    if isinstance(progress, Progress):
+        shown = progress
+        shown.grow(len(names))
+    else:
+        shown = progress_bar(len(names), f"resolving {repo}", unit="tag", progress=progress)
 
     def resolve(tag: str) -> list[ImageRecord]:
         try:
-            if warm:
-                head = registry.head_manifest(repo, tag)
-                if head is None:
-                    return []  # deleted between the tag list and now
-                top = manifest(head.digest)
-            else:
-                top = registry.manifest(repo, tag)
-            manifests: dict[str, Manifest | Index] = {top.digest: top}
-            if isinstance(top, Index):
-                for entry in top.manifests:
-                    if include_attestations or not entry.is_attestation:
-                        manifests[entry.digest] = manifest(entry.digest)
-            configs = {
-                m.config.digest: config(m.config.digest)
-                for m in manifests.values()
-                if isinstance(m, Manifest) and m.is_image
-            }
-            found = _records_for(repo, tag, top, manifests, configs, want, include_attestations)
-            return [replace(r, pushed=pushed.get(tag)) for r in found]
+            return resolver.records(tag, pushed.get(tag))
         except NotFound:
             return []  # the tag went away while we listed
         finally:
-            advance(1)
+            shown.advance(1)
 
-    records = [record for batch in client.map(resolve, names) for record in batch]
+    try:
+        records = [record for batch in client.map(resolve, names) for record in batch]
+    finally:
+        if shown is not progress:
+            shown.close()
     client.cache.set_marker(seen_key)
     return records
 
@@ -349,68 +284,3 @@ def _hub_records(
             )
             out.append(record)
     return out
-
-
-def _records_for(
-    repository: str,
-    tag: str | None,
-    top: Manifest | Index,
-    manifests: dict[str, Manifest | Index],
-    configs: dict[str, ImageConfig],
-    want: Platform | None,
-    include_attestations: bool,
-) -> list[ImageRecord]:
-    if isinstance(top, Manifest):
-        config = configs.get(top.config.digest)
-        platform = config.platform if config else None
-        if not platform_matches(want, platform):
-            return []
-        return [_record(repository, tag, top, top, config, platform, top.annotations)]
-    out = []
-    for entry in top.manifests:
-        if entry.is_attestation and not include_attestations:
-            continue
-        child = manifests.get(entry.digest)
-        if not isinstance(child, Manifest):
-            continue
-        platform = entry.platform
-        if not platform_matches(want, platform):
-            continue
-        config = configs.get(child.config.digest)
-        stamped = {**top.annotations, **entry.annotations}  # the entry's own stamp wins
-        record = _record(repository, tag, top, child, config, platform, stamped)
-        out.append(record if not entry.is_attestation else _as_attestation(record))
-    return out
-
-
-def _record(
-    repository: str,
-    tag: str | None,
-    top: Manifest | Index,
-    manifest: Manifest,
-    config: ImageConfig | None,
-    platform: Platform | None,
-    annotations: Mapping[str, str],
-) -> ImageRecord:
-    # A build tool's index annotation is a better build time than a config
-    # that reproducible builders stamp with a fixed fake date.
-    stamped = trusted_time(annotations.get("org.opencontainers.image.created"))
-    return ImageRecord(
-        repository=repository,
-        tag=tag,
-        digest=top.digest,
-        media_type=top.media_type,
-        platform=str(platform) if platform and manifest.is_image else None,
-        image_digest=manifest.digest,
-        created=stamped or (trusted_time(config.created) if config else None),
-        size=manifest.size,
-        layers=manifest.layers,
-        config_digest=manifest.config.digest,
-        artifact_type=None
-        if manifest.is_image
-        else (manifest.artifact_type or manifest.config.media_type),
-    )
-
-
-def _as_attestation(record: ImageRecord) -> ImageRecord:
-    return replace(record, attestation=True, platform="unknown/unknown")

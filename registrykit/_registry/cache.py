@@ -21,7 +21,10 @@ from .._model.reference import digest_problem
 
 log = logging.getLogger(__name__)
 
+# Memory holds at most this many entries and bytes: a listing of ten
+# thousand tags with real (many-KiB) configs must not keep them all.
 _MEMORY_ITEMS = 4096
+_MEMORY_BYTES = 16 * 1024 * 1024
 _MAX_ENTRY = 4 * 1024 * 1024
 
 
@@ -37,6 +40,8 @@ class ContentCache:
     def __init__(self, directory: str | os.PathLike[str] | None) -> None:
         self.directory = Path(directory) if directory is not None else None
         self._memory: OrderedDict[str, bytes] = OrderedDict()
+        self._memory_bytes = 0
+        self._made_dirs: set[Path] = set()  # one mkdir per fan-out directory, not per entry
         self._markers: set[str] = set()
         self._lock = threading.Lock()
 
@@ -78,7 +83,7 @@ class ContentCache:
         if path is None or path.exists():
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_dir(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -103,7 +108,7 @@ class ContentCache:
         if path is None:
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_dir(path.parent)
             path.touch()
         except OSError as exc:
             log.debug("cannot write cache marker %s: %s", name, exc)
@@ -113,9 +118,18 @@ class ContentCache:
             return None
         return self.directory / "markers" / hashlib.sha256(name.encode()).hexdigest()
 
+    def _make_dir(self, directory: Path) -> None:
+        if directory not in self._made_dirs:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(directory)
+
     def _remember(self, digest: str, data: bytes) -> None:
         with self._lock:
+            old = self._memory.pop(digest, None)
+            if old is not None:
+                self._memory_bytes -= len(old)
             self._memory[digest] = data
-            self._memory.move_to_end(digest)
-            while len(self._memory) > _MEMORY_ITEMS:
-                self._memory.popitem(last=False)
+            self._memory_bytes += len(data)
+            while len(self._memory) > _MEMORY_ITEMS or self._memory_bytes > _MEMORY_BYTES:
+                _, dropped = self._memory.popitem(last=False)
+                self._memory_bytes -= len(dropped)

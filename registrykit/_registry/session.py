@@ -139,7 +139,9 @@ class RegistrySession:
         if stream:
             return response
         if method == "HEAD":  # its Content-Length is the resource's size, with no body
-            response.close()
+            # Read to its (empty) end so the connection goes back to the pool:
+            # closed unread, it is dropped, and N warm HEADs open N connections.
+            response.read()
             return response
         if limit is None:  # nobody reads it: keep the start, drop the rest
             return _with_body(response, self._read_capped(response, _MAX_OTHER_BODY, what))
