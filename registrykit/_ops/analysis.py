@@ -7,23 +7,18 @@ stays free of pandas; ``registrykit.frames`` turns them into typed frames.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .._client import Client, get_client
 from .._model.manifest import Descriptor, HistoryEntry, Platform
 from .._model.platform import choose_platform
-from .._model.reference import Reference, parse_repository
+from .._model.reference import Reference
 from .listing import ImageRecord, ResolvedImage, tag_records
-from .progress import ProgressArg, progress_bar
+from .progress import ProgressArg
 
 __all__ = [
-    "AuditResult",
-    "audit_records",
-    "blob_sizes",
     "classify_tag",
     "diff_records",
     "history_records",
@@ -365,119 +360,3 @@ def tag_history_records(records: Sequence[ImageRecord]) -> list[dict[str, Any]]:
         )
         previous = r
     return rows
-
-
-# -- many repositories: storage audit ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditResult:
-    """Per-repository rows and the registry-wide figure.
-
-    ``total_stored_size`` counts every config and layer blob once across all
-    audited repositories: what the registry's storage actually holds for
-    them (registries deduplicate blobs globally).
-    """
-
-    rows: list[dict[str, Any]]
-    total_stored_size: int
-    total_logical_size: int
-
-
-def audit_records(
-    repositories: Iterable[str],
-    *,
-    client: Client | None = None,
-    progress: ProgressArg = None,
-) -> AuditResult:
-    """Audit ``repositories`` (``host/name`` each; ``listing.audit_targets`` expands a host).
-
-    ``images`` counts distinct image manifests (one per platform; tags that
-    share a digest count once; attestations and artifacts are not images);
-    ``logical_size`` sums the image size of every tag, as listings claim it;
-    ``stored_size`` counts each config and layer blob reachable from the repository's tags once,
-    attestation blobs included since they occupy storage; ``shared_size`` is
-    the part of ``stored_size`` whose blobs another audited repository also
-    references; ``unique_size`` is the rest, the bytes only this repository's
-    blobs hold: what deleting it would free (if no repository left out of
-    the audit shares them). Untagged manifests cannot be listed over the
-    API, so their blobs are not counted. With at least as many repositories as the
-    client's concurrency, repositories fan out on the client's pool (each one's tags
-    then resolve in its worker); with fewer, each repository's tags fan out instead.
-    """
-    c = get_client(client)
-    names = list(repositories)
-    wide = len(names) >= c.concurrency
-    per_repo = _audit_repositories(c, names, wide, progress)
-
-    holders: dict[str, int] = {}
-    for _, _, blobs in per_repo:
-        for digest in blobs:
-            holders[digest] = holders.get(digest, 0) + 1
-
-    rows: list[dict[str, Any]] = []
-    everything: dict[str, int] = {}
-    logical_total = 0
-    for name, records, blobs in per_repo:
-        images = [r for r in records if not r.attestation and r.platform is not None]
-        logical = sum(r.size for r in records if not r.attestation)
-        logical_total += logical
-        everything.update(blobs)
-        rows.append(
-            {
-                "repository": name,
-                "tags": len({r.tag for r in records}),
-                "images": len({r.image_digest for r in images}),
-                "logical_size": logical,
-                "stored_size": sum(blobs.values()),
-                "shared_size": sum(s for d, s in blobs.items() if holders[d] > 1),
-                "unique_size": sum(s for d, s in blobs.items() if holders[d] == 1),
-            }
-        )
-    return AuditResult(rows, sum(everything.values()), logical_total)
-
-
-def _audit_repositories(
-    c: Client, names: list[str], wide: bool, progress: ProgressArg
-) -> list[tuple[str, list[ImageRecord], dict[str, int]]]:
-    """Each repository's records and blob sizes, under one bar counting tags.
-
-    The bar's total grows as each repository's tag list arrives; an auto bar
-    (``progress=None``) appears only when the audit lasts more than a moment.
-    """
-    shown = progress_bar(
-        0,
-        f"auditing {len(names)} repositories",
-        unit="tag",
-        progress=progress,
-        threshold=-1,
-        grows=True,
-    )
-    finished = itertools.count(1)
-
-    def one(name: str) -> tuple[str, list[ImageRecord], dict[str, int]]:
-        ref = parse_repository(name)
-        records = tag_records(ref, include_attestations=True, progress=shown, client=c)
-        shown.note(f"{next(finished)}/{len(names)} repositories")
-        return f"{ref.registry}/{ref.repository}", records, blob_sizes(records)
-
-    try:
-        return c.map(one, names) if wide else [one(name) for name in names]
-    finally:
-        shown.close()
-
-
-def blob_sizes(records: Iterable[ImageRecord]) -> dict[str, int]:
-    """Size of each config and layer blob the records reference, by digest."""
-    blobs: dict[str, int] = {}
-    for r in records:
-        for d in r.layers:
-            blobs[d.digest] = d.size
-        if r.config_digest:
-            blobs[r.config_digest] = _config_size(r)
-    return blobs
-
-
-def _config_size(record: ImageRecord) -> int:
-    # ImageRecord.size is config + layers, so the config's size is the rest.
-    return record.size - sum(d.size for d in record.layers)

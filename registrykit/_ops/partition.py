@@ -3,9 +3,10 @@
 An audit's work is independent per repository except for one question:
 whether a blob is shared, which only all repositories together can answer.
 A partition therefore returns each repository's counts with its blob
-digest -> size map (digests are not secret); ``blob_counts`` folds a
-partition's maps into one, the caller adds those up, and ``audit_rows``
-turns a partition into rows once the shared digests are known.
+digest -> size map (digests are not secret); ``audit.blob_counts`` folds
+a partition's maps into one, the caller adds those up, and
+``audit.audit_rows`` turns a partition into rows once the shared digests
+are known (the same rules as the local engine, in ``audit.py``).
 
 What travels to a worker is ``WorkerSettings``: names, paths and numbers,
 never a credential. Each worker builds its own ``Client`` from them and
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -28,16 +29,13 @@ from .._model.errors import Unsupported
 from .._model.reference import parse_repository
 from .._registry.cache import default_cache_dir
 from .._transport.settings import RegistrySettings
-from .analysis import blob_sizes
+from .audit import RepositoryAudit, repository_audit
 from .listing import tag_records
 
 __all__ = [
-    "RepositoryAudit",
     "WorkerSettings",
     "audit_partition",
     "audit_repository",
-    "audit_rows",
-    "blob_counts",
     "chunks",
 ]
 
@@ -98,61 +96,17 @@ class WorkerSettings:
         )
 
 
-@dataclass(frozen=True)
-class RepositoryAudit:
-    """One repository's audit before sharing is known: counts and its blobs by digest."""
-
-    repository: str
-    tags: int
-    images: int
-    logical_size: int
-    blobs: dict[str, int]
-
-
 def audit_repository(name: str, *, client: Client) -> RepositoryAudit:
-    """Audit one ``host/name`` repository (columns as in ``analysis.audit_records``)."""
+    """Audit one ``host/name`` repository (the rules of ``audit.repository_audit``)."""
     ref = parse_repository(name)
     records = tag_records(ref, include_attestations=True, progress=False, client=client)
-    images = {r.image_digest for r in records if not r.attestation and r.platform is not None}
-    return RepositoryAudit(
-        repository=f"{ref.registry}/{ref.repository}",
-        tags=len({r.tag for r in records}),
-        images=len(images),
-        logical_size=sum(r.size for r in records if not r.attestation),
-        blobs=blob_sizes(records),
-    )
+    return repository_audit(f"{ref.registry}/{ref.repository}", records)
 
 
 def audit_partition(names: Sequence[str], settings: WorkerSettings) -> list[RepositoryAudit]:
     """Audit ``names`` with a client built here (on the worker) from ``settings``."""
     with settings.client() as client:
         return client.map(lambda name: audit_repository(name, client=client), names)
-
-
-def blob_counts(audits: Iterable[RepositoryAudit]) -> dict[str, tuple[int, int]]:
-    """Each blob's ``(size, repositories holding it)`` over ``audits``; add these across parts."""
-    counts: dict[str, tuple[int, int]] = {}
-    for audit in audits:
-        for digest, size in audit.blobs.items():
-            counts[digest] = (size, counts.get(digest, (0, 0))[1] + 1)
-    return counts
-
-
-def audit_rows(audits: Iterable[RepositoryAudit], shared: Container[str]) -> list[dict[str, Any]]:
-    """The audit's rows (``analysis.audit_records``' columns); ``shared`` holds the digests
-    more than one audited repository references."""
-    return [
-        {
-            "repository": a.repository,
-            "tags": a.tags,
-            "images": a.images,
-            "logical_size": a.logical_size,
-            "stored_size": sum(a.blobs.values()),
-            "shared_size": sum(s for d, s in a.blobs.items() if d in shared),
-            "unique_size": sum(s for d, s in a.blobs.items() if d not in shared),
-        }
-        for a in audits
-    ]
 
 
 def chunks(items: Sequence[T], parts: int) -> list[list[T]]:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from .._client import Client, get_client
 from .._model.reference import Reference, parse_repository
-from .analysis import blob_sizes, order_tags, referrers_subject
+from .analysis import order_tags, referrers_subject
+from .audit import blob_sizes
 from .listing import ImageRecord, tag_records
 from .plans import Plan, RetentionRow
 from .sync import TagFilter, match_tags

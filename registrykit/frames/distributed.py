@@ -23,14 +23,8 @@ import pandas as pd
 
 from .._client import Client
 from .._model.errors import Unsupported
-from .._ops.partition import (
-    RepositoryAudit,
-    WorkerSettings,
-    audit_partition,
-    audit_rows,
-    blob_counts,
-    chunks,
-)
+from .._ops.audit import RepositoryAudit, audit_rows, blob_counts
+from .._ops.partition import WorkerSettings, audit_partition, chunks
 from .._ops.progress import bar
 from .listing import _audit_frame, _one_registry
 

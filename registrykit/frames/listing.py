@@ -26,6 +26,7 @@ from .._client import Client, get_client
 from .._model.manifest import Platform
 from .._model.reference import Reference, parse_repository
 from .._ops import analysis
+from .._ops import audit as audit_ops
 from .._ops.filesystem import image_files, summarize_waste
 from .._ops.listing import ImageRecord, resolve_image, tag_records
 from .._ops.login import credential_records
@@ -438,7 +439,7 @@ def audit(
         )
     if engine != "local":
         raise ValueError(f"engine must be 'local' or 'dask', not {engine!r}")
-    result = analysis.audit_records(names, progress=progress, client=c)
+    result = audit_ops.audit_records(names, progress=progress, client=c)
     registry = _one_registry(r["repository"] for r in result.rows)
     return _audit_frame(result.rows, registry, result.total_stored_size, result.total_logical_size)
 

@@ -26,6 +26,7 @@ from registrykit._model import (
 )
 from registrykit._ops import (
     analysis,
+    audit,
     clouddates,
     delete,
     filesystem,
@@ -54,7 +55,7 @@ ACR_USERNAME = cloud.ACR_USERNAME
 api_host = hosts.api_host
 ArchiveReader = archive.ArchiveReader
 ArchiveWriter = archive.ArchiveWriter
-AuditResult = analysis.AuditResult
+AuditResult = audit.AuditResult
 auth_key = hosts.auth_key
 AUTO_DELAY = progress.AUTO_DELAY
 bar = progress.bar

@@ -12,6 +12,7 @@ from support.internals import (
     Descriptor,
     ImageRecord,
     analysis,
+    audit,
     order_tags,
     referrers_subject,
     retention,
@@ -303,7 +304,7 @@ def test_audit_largest_first_without_the_host_and_accepts_a_registry_object(
     monkeypatch.setattr(listing, "get_client", lambda client: None)
     monkeypatch.setattr(listing, "audit_targets", lambda target, client: seen.append(target) or [])
     monkeypatch.setattr(
-        analysis, "audit_records", lambda *a, **k: AuditResult(_audit_rows(), 3100, 3210)
+        audit, "audit_records", lambda *a, **k: AuditResult(_audit_rows(), 3100, 3210)
     )
     df = listing.audit(_Lab())
     assert seen == ["reg.example.com:5000"]
