@@ -131,7 +131,9 @@ def test_docker_daemon_over_a_stand_in(
 ) -> None:
     # No docker daemon here: "docker" is a script implementing save/load/image inspect over podman.
     docker_stand_in(tmp_path, monkeypatch)
-    monkeypatch.setenv("CONTAINER_RUNTIME", "docker")
+    # Not monkeypatch: it would restore the sandbox's "podman" after the sandbox has
+    # closed and leak it into later tests; the sandbox restores this variable itself.
+    os.environ["CONTAINER_RUNTIME"] = "docker"
     source = f"{seeded.host}/samples/hello:latest"
     assert ok("pull", source, "--into", "docker") == f"docker image inspect {source}"
     target = f"{seeded.host}/cli-transports/from-docker:1"
