@@ -98,5 +98,8 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
             ]
         elif isinstance(values.dtype, pd.DatetimeTZDtype):
             out[column] = values.dt.strftime("%Y-%m-%d %H:%M").fillna("")
+        elif isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(values):
+            # A missing label reads as blank, as a missing time does, not NaN or None.
+            out[column] = values.astype(object).where(values.notna(), "")
     out.attrs = dict(frame.attrs)
     return out

@@ -343,6 +343,19 @@ def test_readable_sizes_digests_percent_and_index() -> None:
     assert df["size"].tolist() == [7_691_696, 512]  # the frame itself is untouched
 
 
+def test_readable_shows_missing_labels_blank() -> None:
+    df = pd.DataFrame(
+        {
+            "date_source": pd.Categorical(["pushed", None], categories=["pushed", "created"]),
+            "reason": ["kept", None],
+        }
+    )
+    shown = readable(df)
+    assert shown["date_source"].tolist() == ["pushed", ""]
+    assert shown["reason"].tolist() == ["kept", ""]
+    assert df["reason"].isna().tolist() == [False, True]  # the frame itself is untouched
+
+
 def test_readable_is_the_documented_way() -> None:
     import registrykit.frames as frames
 
