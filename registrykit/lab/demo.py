@@ -190,7 +190,7 @@ def _list_and_analyse(report: _Report, webapp: str, client: Client) -> None:
         )
 
     regression = f"{webapp}:v1.3.0"
-    report.step("4. Operate: layer sizes", f"skopeo inspect docker://{regression}")
+    report.step("4. Operate: layer sizes", f"skopeo inspect {_PLAIN} docker://{regression}")
     layers = frames.layers(regression, client=client)
     report.table(layers, ["size", "percent", "created_by"])  # the layer number is the index
     report.figure(plots.layer_sizes(layers), "layer_sizes")
@@ -227,7 +227,11 @@ def _copy_delete_verify(
     report: _Report, webapp: str, mirror: LocalRegistry, client: Client
 ) -> None:
     target = f"{mirror.host}/mirror/webapp:v1.4.0"
-    report.step("4. Operate: copy", f"skopeo copy docker://{webapp}:v1.4.0 docker://{target}")
+    report.step(
+        "4. Operate: copy",
+        f"skopeo copy --src-tls-verify=false --dest-tls-verify=false "
+        f"docker://{webapp}:v1.4.0 docker://{target}",
+    )
     copied = copy(f"{webapp}:v1.4.0", target, client=client)
     report.note(copied)
 
@@ -239,11 +243,15 @@ def _copy_delete_verify(
         f"{', '.join(t for t in plan.tags if t != 'stable')} (one image)"
     )
 
-    report.step("5. Verify", f"skopeo inspect docker://{target}")
+    report.step("5. Verify", f"skopeo inspect {_PLAIN} docker://{target}")
     info = inspect(target, client=client)
     report.note(info)
     same = "same digest" if info.digest == copied.digest else "DIGEST DIFFERS"
     report.finding(f"{_short(webapp)}:v1.4.0 copied to the mirror and verified ({same})")
+
+
+# The demo's registries speak plain http, so the commands it prints say so (and run).
+_PLAIN = "--tls-verify=false"
 
 
 def _short(reference: str) -> str:
