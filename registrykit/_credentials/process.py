@@ -87,7 +87,8 @@ def remember_secret(secret: str) -> None:
     if secret.startswith(("Basic ", "Bearer ")):
         forms.append(secret.split(" ", 1)[1])
     with _secrets_lock:
-        for form in forms:
+        # "Bearer t" passes the length check whole, but "t" alone would blank every t.
+        for form in (f for f in forms if len(f) >= _MIN_SECRET):
             _secrets[form] = None
             _secrets.move_to_end(form)
         while len(_secrets) > _MAX_SECRETS:

@@ -173,6 +173,11 @@ def test_scrub_removes_remembered_secrets_their_base64_and_escapes():
     assert len(text) <= 300
 
 
+def test_a_short_bearer_value_does_not_blank_every_letter():
+    remember_secret("Bearer t")  # long enough whole; "t" alone is not a secret to scrub
+    assert scrub("digest/tag combination") == "digest/tag combination"
+
+
 def test_printable_strips_terminal_sequences():
     assert printable("\x1b]0;title\x07name\x1b[2Jok\x9b") == "nameok "
 
