@@ -229,10 +229,21 @@ class RetryTransport(httpx.BaseTransport):
             sent = time.monotonic()
             try:
                 response = self._inner.handle_request(request)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.WriteError) as exc:
+                # A failed write means the request never fully arrived, so sending it
+                # again is safe. It also covers a kept-alive connection that another
+                # thread's pool pass closed under this request (httpcore#1110: EBADF).
                 delay = policy.delay(attempt)
                 retry = replayable and not _is_tls_failure(exc)
                 if not retry or not policy.allows(attempt, waited, delay):
+                    raise
+            except httpx.ReadError:
+                # The same race seen while waiting for the answer: only a GET or HEAD,
+                # which changes nothing, may go again.
+                delay = policy.delay(attempt)
+                if request.method not in ("GET", "HEAD") or not policy.allows(
+                    attempt, waited, delay
+                ):
                     raise
             else:
                 if self._limit is not None:

@@ -337,3 +337,34 @@ def test_cache_serves_manifests_by_digest_from_disk(tmp_path):
     with rk.Client(cache_dir=tmp_path, transport=httpx.MockTransport(handler)) as c:
         assert c.registry(HOST).manifest("app", DIGEST).digest == DIGEST
     assert len(calls) == 3  # a damaged entry is a miss, never wrong data
+
+
+@pytest.mark.parametrize(
+    ("method", "error", "tries"),
+    [
+        ("GET", httpx.WriteError, 2),
+        ("GET", httpx.ReadError, 2),
+        ("PUT", httpx.WriteError, 2),  # a byte body never fully sent goes again
+        ("PUT", httpx.ReadError, 1),  # the registry may have acted on it: not repeated
+    ],
+)
+def test_a_connection_closed_under_a_request_is_retried_when_that_is_safe(method, error, tries):
+    # httpcore#1110: another thread's pool pass may close a kept-alive connection
+    # just handed to this request; the socket then fails with EBADF.
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if len(calls) == 1:
+            raise error("[Errno 9] Bad file descriptor", request=request)
+        return httpx.Response(201 if request.method == "PUT" else 200, content=b"{}")
+
+    policy = RetryPolicy(attempts=3, backoff=0.01)
+    with _client(handler, retry=policy) as client:
+        url = f"https://{HOST}/v2/app/manifests/v1"
+        if tries == 2:
+            assert client.http.request(method, url, content=b"{}").status_code in (200, 201)
+        else:
+            with pytest.raises(error):
+                client.http.request(method, url, content=b"{}")
+    assert len(calls) == tries
