@@ -694,9 +694,15 @@ goes last, so a failed copy never leaves a broken image behind.
             "## Sync\n`rk.sync_plan` compares digests first; `rk.sync` copies only tags "
             "that differ."
         ),
-        code("rk.sync_plan(f'{lab.host}/samples/webapp', f'{mirror.host}/webapp', tags='v1.*')"),
+        code(
+            "rk.frames.readable(rk.sync_plan(f'{lab.host}/samples/webapp', "
+            "f'{mirror.host}/webapp', tags='v1.*'))"
+        ),
         code("print(rk.sync(f'{lab.host}/samples/webapp', f'{mirror.host}/webapp', tags='v1.*'))"),
-        code("rk.sync_plan(f'{lab.host}/samples/webapp', f'{mirror.host}/webapp', tags='v1.*')"),
+        code(
+            "rk.frames.readable(rk.sync_plan(f'{lab.host}/samples/webapp', "
+            "f'{mirror.host}/webapp', tags='v1.*'))"
+        ),
         md("The copy form does the same from a form:"),
         code(
             "rk.widgets.CopyForm(f'{lab.host}/samples/hello:latest', f'{mirror.host}/hello:latest')"
