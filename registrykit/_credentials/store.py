@@ -42,13 +42,13 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .._model.errors import RegistryKitError
 from .._model.hosts import auth_key, normalize_host
 from .helpers import TOKEN_USERNAME, Credential, Helper
 from .keys import file_key, login_scope, lookup_keys, normal_key
-from .runtime import local_runtime
+from .runtime import Runtime, local_runtime
 
 __all__ = ["Credential", "CredentialStore", "login_scope"]
 
@@ -160,12 +160,16 @@ class CredentialStore:
         """The existing credentials files, in the order they are searched."""
         return [p for p in self._candidates() if p.is_file()]
 
-    def write_path(self, host: str | None = None) -> Path:
+    def write_path(
+        self, host: str | None = None, *, runtime: Runtime | Literal["probe"] | None = "probe"
+    ) -> Path:
         """The file a new plain-text login for ``host`` goes to (it may not exist yet).
 
         An explicit ``auth_file`` or ``REGISTRY_AUTH_FILE`` wins; else the first
         file already holding ``host`` (or ``host/namespace``); else podman's
         ``auth.json`` when podman is the local runtime; else docker's file.
+        ``runtime`` passes a runtime already probed (asking docker's daemon
+        takes a process, and up to its timeout when the daemon hangs).
         """
         if self.auth_file is not None:
             return self.auth_file
@@ -176,7 +180,7 @@ class CredentialStore:
             holding = self._holding(normal_key(host))
             if holding is not None:
                 return holding
-        if local_runtime() == "podman":
+        if (local_runtime() if runtime == "probe" else runtime) == "podman":
             return self._podman_files()[0]
         return self._docker_config() or self._home() / ".docker" / "config.json"
 

@@ -140,5 +140,5 @@ def detect_runtime(*, timeout: float = 5.0) -> RuntimeInfo:
         auth_files=tuple(str(p) for p in store.read_paths()),
         settings=load_registry_settings(),
         docker_daemon=local.docker_daemon,
-        login_file=str(store.write_path()),
+        login_file=str(store.write_path(runtime=local.runtime)),
     )
