@@ -28,7 +28,9 @@ import fnmatch
 import json
 import logging
 import re
+import threading
 import time
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +38,7 @@ from urllib.parse import quote
 import httpx
 
 from .._client import Client, get_client
+from .._credentials.keychain import Login
 from .._credentials.process import remember_secret
 from .._model.errors import (
     AuthenticationError,
@@ -226,6 +229,15 @@ def _hub_repo(repository: str) -> tuple[str, str]:
     return (namespace, name) if name else ("library", namespace)
 
 
+# A Hub API token is reused for a few minutes per client and login: Hub rate-limits
+# its token endpoint too, and a notebook lists many repositories in a row.
+_HUB_TOKEN_SECONDS = 240.0
+_hub_tokens: weakref.WeakKeyDictionary[Client, tuple[Login, str, float]] = (
+    weakref.WeakKeyDictionary()
+)
+_hub_tokens_lock = threading.Lock()
+
+
 def _hub_headers(client: Client) -> dict[str, str]:
     """A Hub API token (``POST /v2/auth/token``) for the docker.io login; none without one.
 
@@ -235,12 +247,18 @@ def _hub_headers(client: Client) -> dict[str, str]:
     login = client.login_for(DOCKER_HUB)
     if login is None or login.identity_token:
         return {}
+    with _hub_tokens_lock:
+        known = _hub_tokens.get(client)
+    if known is not None and known[0] == login and time.monotonic() < known[2]:
+        return {"Authorization": f"Bearer {known[1]}"}
     try:
         token = dockerhub_login(client.http, login.username, login.secret)
     except AuthenticationError as exc:
         log.warning("%s; reading Docker Hub's public data only", exc)
         return {}
     remember_secret(token)
+    with _hub_tokens_lock:
+        _hub_tokens[client] = (login, token, time.monotonic() + _HUB_TOKEN_SECONDS)
     return {"Authorization": f"Bearer {token}"}
 
 

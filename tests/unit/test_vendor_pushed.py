@@ -451,3 +451,15 @@ def test_an_oversized_hub_page_is_refused() -> None:
     web.tags = [{"name": "x" * 100, "pad": "y" * (5 * 1024 * 1024)}]
     with pytest.raises(rk.Unsupported, match="over 4 MiB"):
         _tags(fake, "docker.io/alice/private", logins={"docker.io": ("alice", HUB_PASSWORD)})
+
+
+def test_a_hub_token_is_reused_across_listings_of_one_client() -> None:
+    fake, web = _private_hub()
+    logins = {"docker.io": ("alice", HUB_PASSWORD)}
+    with rk.Client(cache_dir=None, transport=httpx.MockTransport(fake), logins=logins) as c:
+        for _ in range(3):
+            rk.frames.tags("docker.io/alice/private", client=c)
+    with rk.Client(cache_dir=None, transport=httpx.MockTransport(fake), logins=logins) as other:
+        rk.frames.tags("docker.io/alice/private", client=other)  # its own token
+    posts = [r for r in web.requests if r.url.path == "/v2/auth/token"]
+    assert len(posts) == 2
