@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .._model import mediatypes as mt
-from .._model.errors import NotFound, RegistryError, RegistryKitError, RegistryUnavailable
+from .._model.errors import NotFound, RegistryError
 from .._model.manifest import Descriptor, Index, field_list, json_object
 from .._model.reference import repository_problem, tag_problem, valid_names
 from .blobs import BlobEndpoints
 from .manifests import ManifestEndpoints
-from .session import MAX_ENTRIES, MAX_PAGE_SIZE, log
+from .session import MAX_ENTRIES, MAX_PAGE_SIZE
 
 __all__ = ["Ping", "RegistryClient"]
 
@@ -70,38 +70,13 @@ class RegistryClient(ManifestEndpoints, BlobEndpoints):
         Tags that break the tag grammar are skipped with a warning.
         """
         what = f"tag list of {self.host}/{repository}"
-        pages = self._pages(self._object_url(repository, "tags", "list"), page_size, what)
-        try:
-            return list(self._names(pages, "tags", tag_problem, what))
-        except RegistryUnavailable as exc:
-            routes = self.mirrors(repository, False)
-            if exc.status is not None or not routes:
-                raise
-            return self._mirror_tags(routes, page_size, what, exc)
 
-    def _mirror_tags(
-        self,
-        routes: tuple[tuple[str, str], ...],
-        page_size: int,
-        what: str,
-        unreachable: RegistryUnavailable,
-    ) -> list[str]:
-        """The tag list from the first mirror that answers, when the registry cannot be reached.
-
-        A mirror's list may lag behind the registry's; the log says which host answered.
-        """
-        for base, name in routes:
+        def listed(base: str | None, name: str) -> list[str]:
+            # A mirror's list may lag behind the registry's; the log says which answered.
             url = self._object_url(name, "tags", "list", base)
-            try:
-                tags = list(
-                    self._names(self._pages(url, page_size, what), "tags", tag_problem, what)
-                )
-            except RegistryKitError as exc:
-                log.debug("mirror %s failed for %s: %s", base, what, exc)
-                continue
-            log.warning("%s is unreachable; the %s comes from mirror %s", self.host, what, base)
-            return tags
-        raise unreachable
+            return list(self._names(self._pages(url, page_size, what), "tags", tag_problem, what))
+
+        return self._or_mirror(repository, False, listed, what)
 
     def _names(
         self,

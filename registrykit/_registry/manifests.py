@@ -10,7 +10,6 @@ from .._model.errors import (
     DigestMismatch,
     NotFound,
     RegistryKitError,
-    RegistryUnavailable,
     Unsupported,
 )
 from .._model.manifest import Descriptor, Index, Manifest, parse_manifest
@@ -113,37 +112,13 @@ class ManifestEndpoints(RegistrySession):
         return Descriptor(media_type, digest, int(size) if size.isdigit() else 0)
 
     def _head_or_mirror(self, repository: str, reference: str, what: str) -> httpx.Response:
-        """HEAD on the registry; when it cannot be reached, on its mirrors in order.
+        """HEAD on the registry; when it cannot be reached, on its mirrors in order."""
 
-        The registry answers first (a destination's state must come from the
-        registry itself); a mirror stands in only when the registry is down.
-        """
-        try:
-            return self._send(
-                "HEAD",
-                self._object_url(repository, "manifests", reference),
-                headers={"Accept": mt.MANIFEST_ACCEPT},
-                what=what,
-            )
-        except RegistryUnavailable as exc:
-            routes = self.mirrors(repository, is_digest(reference))
-            if exc.status is not None or not routes:
-                raise
-            unreachable = exc
-        for base, name in routes:
-            try:
-                response = self._send(
-                    "HEAD",
-                    self._object_url(name, "manifests", reference, base),
-                    headers={"Accept": mt.MANIFEST_ACCEPT},
-                    what=what,
-                )
-            except RegistryKitError as exc:
-                log.debug("mirror %s failed for %s: %s", base, what, exc)
-                continue
-            log.info("%s is unreachable; %s answered for %s", self.host, base, what)
-            return response
-        raise unreachable
+        def head(base: str | None, name: str) -> httpx.Response:
+            url = self._object_url(name, "manifests", reference, base)
+            return self._send("HEAD", url, headers={"Accept": mt.MANIFEST_ACCEPT}, what=what)
+
+        return self._or_mirror(repository, is_digest(reference), head, what)
 
     def manifest_headers(self, repository: str, reference: str) -> httpx.Headers:
         """The response headers of a manifest HEAD (Docker Hub's rate-limit headers).

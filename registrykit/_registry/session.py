@@ -10,12 +10,18 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from .._model.digest import is_digest
-from .._model.errors import InvalidReference, RegistryError, Unsupported
+from .._model.errors import (
+    InvalidReference,
+    RegistryError,
+    RegistryKitError,
+    RegistryUnavailable,
+    Unsupported,
+)
 from .._model.manifest import json_object
 from .._model.reference import digest_problem, repository_problem, tag_problem
 from .._transport.auth import SCOPES_EXTENSION
@@ -40,6 +46,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Every body the client reads has a bound, so nothing a registry sends can
 # grow the process without limit (design.md, "Registry data is hostile").
@@ -196,6 +204,32 @@ class RegistrySession:
         if problem is not None:
             raise InvalidReference(f"refusing to request {kind} on {self.host}: {problem}")
         return self._url(f"{repository}/{kind}/{reference}", base)
+
+    def _or_mirror(
+        self, repository: str, by_digest: bool, fetch: Callable[[str | None, str], T], what: str
+    ) -> T:
+        """``fetch(None, repository)`` on the registry; when it cannot be reached (no
+        answer at all), ``fetch(base, name)`` on each mirror in order.
+
+        The registry answers first (a destination's state must come from the
+        registry itself); a mirror stands in only when the registry is down.
+        """
+        try:
+            return fetch(None, repository)
+        except RegistryUnavailable as exc:
+            routes = self.mirrors(repository, by_digest)
+            if exc.status is not None or not routes:
+                raise
+            unreachable = exc
+        for base, name in routes:
+            try:
+                result = fetch(base, name)
+            except RegistryKitError as exc:
+                log.debug("mirror %s failed for %s: %s", base, what, exc)
+                continue
+            log.warning("%s is unreachable; mirror %s answered for the %s", self.host, base, what)
+            return result
+        raise unreachable
 
     def _pages(self, url: str, page_size: int, what: str) -> Iterator[dict[str, Any]]:
         """The JSON pages of a paginated list, following ``Link`` headers within bounds.
