@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.podman import Podman, docker_stand_in
+from support.podman import Podman, docker_stand_in, lab_podman
 
 import registrykit as rk
 from registrykit.lab import samples
@@ -30,7 +30,6 @@ from registrykit.lab.build import (
     tar_layer,
     write_oci_layout,
 )
-from registrykit.lab.podman import PodmanSandbox
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -46,8 +45,8 @@ def seeded() -> Iterator[rk.LocalRegistry]:
 def podman(tmp_path: Path, seeded: rk.LocalRegistry) -> Iterator[Podman]:
     if shutil.which("podman") is None or shutil.which("skopeo") is None:
         pytest.skip("podman and skopeo are the referees here")
-    with PodmanSandbox(tmp_path / "podman", insecure=[seeded.host]) as sandbox:
-        yield Podman(sandbox.directory)
+    with lab_podman(tmp_path, seeded.host) as sandboxed:
+        yield sandboxed
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.podman import Podman
+from support.podman import Podman, lab_podman
 
 import registrykit as rk
 from registrykit.lab import samples
-from registrykit.lab.podman import PodmanSandbox
 from registrykit.widgets import CopyForm
 
 pytestmark = pytest.mark.timeout(240)
@@ -34,8 +33,8 @@ def seeded() -> Iterator[rk.LocalRegistry]:
 def podman(tmp_path: Path, seeded: rk.LocalRegistry) -> Iterator[Podman]:
     if shutil.which("podman") is None:
         pytest.skip("podman is not installed")
-    with PodmanSandbox(tmp_path / "podman", insecure=[seeded.host]) as sandbox:
-        yield Podman(sandbox.directory)
+    with lab_podman(tmp_path, seeded.host) as sandboxed:
+        yield sandboxed
 
 
 def _verify(result: object) -> str:

@@ -13,6 +13,8 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,16 @@ def podman_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Podman:
     for name in ("REGISTRY_AUTH_FILE", "DOCKER_CONFIG", "CONTAINER_RUNTIME"):
         monkeypatch.delenv(name, raising=False)
     return Podman(root)
+
+
+@contextmanager
+def lab_podman(tmp_path: Path, registry_host: str) -> Iterator[Podman]:
+    """podman in ``registrykit.lab.podman.PodmanSandbox`` (the library's own isolated
+    store), trusting the plain-http registry at ``registry_host``."""
+    from registrykit.lab.podman import PodmanSandbox
+
+    with PodmanSandbox(tmp_path / "podman", insecure=[registry_host]) as sandbox:
+        yield Podman(sandbox.directory)
 
 
 def docker_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
