@@ -91,7 +91,7 @@ def names_and_pushed(
     first (``RateLimited``) when their manifests need more pulls than remain.
     """
     if registry.host == DOCKER_HUB:
-        return _hub_names(client, repo, tags)
+        return _hub_names(client, registry, repo, tags)
     if is_gcr(registry.host):
         names, pushed = gcr_tags(registry, repo)  # the tags list itself carries the times
         return (list(tags) if tags is not None else names), pushed
@@ -109,9 +109,17 @@ def names_and_pushed(
     return names, {}
 
 
-def _hub_names(client: Client, repo: str, tags: Iterable[str] | None) -> tuple[list[str], Pushed]:
-    found = {str(t["name"]): t for t in hub_tags(client, repo)}
-    names = list(tags) if tags is not None else list(found)
+def _hub_names(
+    client: Client, registry: RegistryClient, repo: str, tags: Iterable[str] | None
+) -> tuple[list[str], Pushed]:
+    try:
+        found = {str(t["name"]): t for t in hub_tags(client, repo)}
+    except _REFUSED as exc:
+        # Hub's web API refuses what the registry API may still serve (a private
+        # repository read with an identity token): list it undated, as elsewhere.
+        log.info("no push times for docker.io/%s: %s", repo, exc)
+        found = {}
+    names = list(tags) if tags is not None else list(found) or registry.tags(repo)
     check_pulls(client, repo, {name: found.get(name) for name in names})
     pushed = {name: when for name in names if name in found and (when := hub_pushed(found[name]))}
     return names, pushed

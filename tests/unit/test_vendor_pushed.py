@@ -463,3 +463,14 @@ def test_a_hub_token_is_reused_across_listings_of_one_client() -> None:
         rk.frames.tags("docker.io/alice/private", client=other)  # its own token
     posts = [r for r in web.requests if r.url.path == "/v2/auth/token"]
     assert len(posts) == 2
+
+
+def test_a_hub_api_refusal_leaves_the_registry_listing_undated() -> None:
+    # No Hub API token (no login): Hub's web API hides the private repository, but a
+    # listing that reads manifests goes on through the registry API, undated.
+    fake, web = _private_hub()
+    with rk.Client(cache_dir=None, transport=httpx.MockTransport(fake)) as c:
+        records = listing.tag_records("docker.io/alice/private", manifests=True, client=c)
+    assert sorted({r.tag for r in records}) == ["v1", "v2"]
+    assert all(r.pushed is None for r in records)
+    assert any(r.url.path.endswith("/tags") for r in web.requests)  # Hub's API was asked
