@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,11 +60,16 @@ class Platform:
 
     @classmethod
     def from_json(cls, obj: object, where: str = "platform") -> Platform:
+        """A platform object from a registry (an index entry, Hub's ``images``).
+
+        ``os``, ``architecture`` and ``variant`` become a column and terminal
+        text, so each must be a short name (letters, digits, ``._+-``).
+        """
         plat = field_object(obj, where)
         return cls(
-            os=field_str(plat.get("os"), f"{where}.os") or "",
-            architecture=field_str(plat.get("architecture"), f"{where}.architecture") or "",
-            variant=field_str(plat.get("variant"), f"{where}.variant") or None,
+            os=_platform_part(plat.get("os"), f"{where}.os") or "",
+            architecture=_platform_part(plat.get("architecture"), f"{where}.architecture") or "",
+            variant=_platform_part(plat.get("variant"), f"{where}.variant") or None,
             os_version=field_str(plat.get("os.version"), f"{where}.os.version") or None,
             os_features=field_strings(plat.get("os.features"), f"{where}.os.features"),
         )
@@ -361,6 +367,16 @@ def field_list(value: object, where: str) -> list[Any]:
     if isinstance(value, list):
         return value
     raise RegistryError(f"{where} must be a JSON array, not {_kind(value)}")
+
+
+_PLATFORM_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+
+
+def _platform_part(value: object, where: str) -> str | None:
+    text = field_str(value, where)
+    if text and not _PLATFORM_PART.fullmatch(text):
+        raise RegistryError(f"{where} is not a platform name ({len(text)} characters)")
+    return text
 
 
 def field_str(value: object, where: str) -> str | None:

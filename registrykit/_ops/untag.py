@@ -65,7 +65,8 @@ from .._registry.api import RegistryClient
 from .._transport.errors import raise_for_response
 from .clouddates import gitlab_api, gitlab_repository, gitlab_token, login_headers
 from .results import DeleteResult
-from .vendors import dockerhub_delete_tag, dockerhub_login, ghcr_delete_digest, send_outside
+from .vendors import dockerhub_delete_tag, ghcr_delete_digest, send_outside
+from .webapis import hub_token
 
 __all__ = [
     "DELETE_METHODS",
@@ -269,8 +270,13 @@ def _deletes_disabled(host: str, cause: Unsupported | None) -> Unsupported:
 
 def hub_delete_tags(c: Client, ref: Reference, tags: list[str]) -> None:
     """Remove ``tags`` of ``ref``'s repository through Docker Hub's tag API."""
-    username, password = registry_login(c, ref)
-    token = dockerhub_login(c.http, username, password)
+    registry_login(c, ref)  # no login: say how to log in before anything is sent
+    token = hub_token(c)
+    if token is None:
+        raise AuthenticationError(
+            "Docker Hub's tag API takes a user name with a password or access token, not "
+            "an identity token; log in with rk.login('docker.io', user, token)."
+        )
     for tag in tags:
         dockerhub_delete_tag(c.http, token, ref.repository, tag)
 

@@ -49,7 +49,7 @@ from .._model.errors import (
     Unsupported,
 )
 from .._model.hosts import DOCKER_HUB
-from .._model.manifest import UNKNOWN_PLATFORM, field_list, parse_time
+from .._model.manifest import UNKNOWN_PLATFORM, Platform, field_list, parse_time
 from .._model.reference import Reference, parse_repository, tag_problem
 from .._registry.session import MAX_PAGE_SIZE
 from .._transport.errors import raise_for_response, read_capped, transport_error
@@ -69,6 +69,7 @@ __all__ = [
     "hub_platform",
     "hub_pushed",
     "hub_tags",
+    "hub_token",
     "next_link",
     "trusted_time",
     "web_get",
@@ -238,28 +239,39 @@ _hub_tokens: weakref.WeakKeyDictionary[Client, tuple[Login, str, float]] = (
 _hub_tokens_lock = threading.Lock()
 
 
-def _hub_headers(client: Client) -> dict[str, str]:
-    """A Hub API token (``POST /v2/auth/token``) for the docker.io login; none without one.
+def hub_token(client: Client) -> str | None:
+    """A Hub API token (``POST /v2/auth/token``) for the client's docker.io login.
 
-    With it Hub's web API also answers for private repositories; a refused
-    login leaves the public answers.
+    None without a login (or with an identity token, which Hub's web API does
+    not take); ``AuthenticationError`` when Hub refuses the login. The token
+    is remembered for scrubbing and reused for a few minutes.
     """
     login = client.login_for(DOCKER_HUB)
     if login is None or login.identity_token:
-        return {}
+        return None
     with _hub_tokens_lock:
         known = _hub_tokens.get(client)
     if known is not None and known[0] == login and time.monotonic() < known[2]:
-        return {"Authorization": f"Bearer {known[1]}"}
-    try:
-        token = dockerhub_login(client.http, login.username, login.secret)
-    except AuthenticationError as exc:
-        log.warning("%s; reading Docker Hub's public data only", exc)
-        return {}
+        return known[1]
+    token = dockerhub_login(client.http, login.username, login.secret)
     remember_secret(token)
     with _hub_tokens_lock:
         _hub_tokens[client] = (login, token, time.monotonic() + _HUB_TOKEN_SECONDS)
-    return {"Authorization": f"Bearer {token}"}
+    return token
+
+
+def _hub_headers(client: Client) -> dict[str, str]:
+    """Hub API headers with the login's token; none without one.
+
+    With them Hub's web API also answers for private repositories; a refused
+    login leaves the public answers.
+    """
+    try:
+        token = hub_token(client)
+    except AuthenticationError as exc:
+        log.warning("%s; reading Docker Hub's public data only", exc)
+        return {}
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def hub_tags(client: Client, repository: str) -> list[dict[str, Any]]:
@@ -281,8 +293,11 @@ def hub_pushed(tag: Mapping[str, Any]) -> dt.datetime | None:
 
 def hub_platform(image: Mapping[str, Any]) -> str:
     """``os/arch[/variant]`` of one entry of a Hub tag's ``images``; attestations are unknown."""
-    parts = (image.get("os"), image.get("architecture"), image.get("variant"))
-    return "/".join(str(p) for p in parts if p and isinstance(p, str)) or UNKNOWN_PLATFORM
+    try:
+        platform = Platform.from_json(image, "a Docker Hub image")  # checks each name
+    except RegistryError:
+        return UNKNOWN_PLATFORM
+    return str(platform) or UNKNOWN_PLATFORM
 
 
 def hub_catalog(client: Client, namespace: str) -> list[str]:

@@ -474,3 +474,13 @@ def test_a_hub_api_refusal_leaves_the_registry_listing_undated() -> None:
     assert sorted({r.tag for r in records}) == ["v1", "v2"]
     assert all(r.pushed is None for r in records)
     assert any(r.url.path.endswith("/tags") for r in web.requests)  # Hub's API was asked
+
+
+def test_hub_platform_names_are_checked_before_they_become_a_column() -> None:
+    from support.internals import webapis
+
+    assert webapis.hub_platform({"os": "linux", "architecture": "arm64", "variant": "v8"}) == (
+        "linux/arm64/v8"
+    )
+    for hostile in ("amd64\x1b[2J", "../x", "a" * 65, "arm 64"):
+        assert webapis.hub_platform({"os": "linux", "architecture": hostile}) == "unknown/unknown"
