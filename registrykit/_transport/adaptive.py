@@ -28,6 +28,7 @@ whatever a registry answers.
 
 from __future__ import annotations
 
+import re
 import statistics
 import threading
 import time
@@ -157,6 +158,14 @@ def window_size(limit: int) -> int:
     return max(MIN_WINDOW, limit // 2)
 
 
+_ENDPOINT = re.compile(r"^/v2/.+?/(manifests|blobs|tags|referrers)(?:/|$)")
+
+
 def request_kind(method: str, host: str, path: str) -> str:
-    """What ``record`` compares latencies within: ``GET host manifests``, ``HEAD host blobs``."""
-    return f"{method} {host} {path.rsplit('/', 2)[-2] if path.count('/') > 1 else path}"
+    """What ``record`` compares latencies within: ``GET host manifests``, ``HEAD host blobs``.
+
+    Anything else (the API root, a blob redirected to storage) is ``other``:
+    the kinds stay a handful per host, never one per blob.
+    """
+    match = _ENDPOINT.match(path)
+    return f"{method} {host} {match[1] if match else 'other'}"

@@ -302,3 +302,15 @@ def test_a_fanout_runs_on_no_more_threads_than_its_limit() -> None:
     with rk.Client(cache_dir=None, concurrency=4) as client:
         assert client.map(work, list(range(80))) == list(range(80))
     assert len(threads) <= 4
+
+
+def test_request_kinds_stay_few_whatever_the_path() -> None:
+    kind = adaptive.request_kind
+    assert kind("GET", "reg", "/v2/team/app/manifests/v1") == "GET reg manifests"
+    assert kind("HEAD", "reg", "/v2/team/app/blobs/sha256:ab") == "HEAD reg blobs"
+    # A blob redirected to storage must not become a kind of its own per digest.
+    storage = {
+        kind("GET", "bucket", f"/docker/registry/v2/blobs/sha256/{d}{d}/{d * 8}/data")
+        for d in "0123456789"
+    }
+    assert storage == {"GET bucket other"}
