@@ -38,6 +38,7 @@ __all__ = [
     "digest_problem",
     "parse_reference",
     "parse_repository",
+    "location_problem",
     "repository_problem",
     "tag_problem",
     "valid_names",
@@ -236,6 +237,16 @@ def _looks_like_domain(component: str) -> bool:
         or component == "localhost"
         or component.startswith("[")
     )
+
+
+def location_problem(location: str) -> str | None:
+    """What is wrong with a ``host[:port][/namespace]`` location (a mirror), or None.
+
+    A location from a config file becomes a URL and log text: it may carry
+    neither credentials (``user:pw@host``) nor a query, only a host and a path.
+    """
+    host, _, path = location.partition("/")
+    return _host_problem(host) or (_path_problem(path) if path else None)
 
 
 def _path_problem(path: str) -> str | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._model.hosts import normalize_location, split_host, strip_scheme
+from .._model.reference import location_problem
 from .shortnames import SHORT_NAME_MODES, longest_prefix, parse_aliases, prefix_match
 
 __all__ = ["RegistrySettings", "load_registry_settings"]
@@ -244,7 +245,10 @@ class _Builder:
             return
         self.docker_insecure.extend(_strip_scheme(i) for i in insecure)
         # docker talks plain http to an http:// mirror: keep that scheme, drop https://.
-        self.docker_mirrors.extend(_mirror_location(m) for m in mirrors)
+        try:
+            self.docker_mirrors.extend([_mirror_location(m) for m in mirrors])
+        except ValueError as exc:
+            logger.warning("skipping the registry-mirrors of %s: %s", path, exc)
         self.sources.append(str(path))
 
     def build(self) -> RegistrySettings:
@@ -297,8 +301,17 @@ def _is_str_list(value: Any) -> bool:
 
 
 def _mirror_location(value: str) -> str:
-    """A mirror location without a trailing slash; ``http://`` kept, ``https://`` dropped."""
+    """A mirror location without a trailing slash; ``http://`` kept, ``https://`` dropped.
+
+    Raises ``ValueError`` for what is not ``host[:port][/namespace]`` (credentials,
+    queries, spaces): the location becomes a URL and log text.
+    """
     v = value.strip().rstrip("/")
+    if "@" in v:  # never echoed: it would print the password
+        raise ValueError("a mirror location carries credentials; put them in an auth file")
+    problem = location_problem(_strip_scheme(v))
+    if problem is not None:
+        raise ValueError(f"invalid mirror location: {problem}")
     return v if v.lower().startswith("http://") else _strip_scheme(v)
 
 
@@ -320,6 +333,7 @@ def _registry_entry(table: dict[str, Any]) -> dict[str, Any]:
         usage = m.get("pull-from-mirror") or ("digest-only" if by_digest else "all")
         if usage not in ("all", "digest-only", "tag-only"):
             raise ValueError(f"pull-from-mirror {usage!r} is not all, digest-only or tag-only")
+        _mirror_location(m["location"])  # refuses what is not host[:port][/namespace]
         mirror_list.append((normalize_location(m["location"]), bool(m.get("insecure")), usage))
     return {
         "prefix": normalize_location(prefix),

@@ -337,3 +337,21 @@ def test_sync_resolves_its_source_and_refuses_an_ambiguous_destination(tmp_path:
         pytest.raises(rk.InvalidReference),
     ):
         rk.sync("reg.example.com/team/app", "team/app", client=c)
+
+
+def test_mirror_locations_with_credentials_are_refused_without_echoing_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    conf = (
+        '[[registry]]\nlocation = "docker.io"\n'
+        '[[registry.mirror]]\nlocation = "bob:s3cr3t-pw@mirror.example.com/cache"\n'
+    )
+    assert conf_settings(tmp_path, conf).mirrors == {}
+    daemon = write(
+        tmp_path / "daemon.json",
+        '{"registry-mirrors": ["https://bob:s3cr3t-pw@mirror.example.com", "http://a b"]}',
+    )
+    assert load_registry_settings([], [daemon]).mirrors == {}
+    assert "s3cr3t-pw" not in caplog.text
+    assert "credentials" in caplog.text
