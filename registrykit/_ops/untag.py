@@ -58,7 +58,7 @@ from .._model.errors import (
     RegistryError,
     Unsupported,
 )
-from .._model.manifest import json_object
+from .._model.manifest import field_list, json_object
 from .._model.reference import Reference, tag_problem
 from .._model.registries import determine_registry
 from .._registry.api import RegistryClient
@@ -379,6 +379,12 @@ def _gitlab_tags_url(c: Client, repo: Reference) -> tuple[str, dict[str, str]]:
     registry = c.registry(repo.registry)
     api = gitlab_api(c, registry)
     headers = login_headers(c, registry, api, gitlab_token)
+    if not headers:
+        raise AuthenticationError(
+            f"the login for {repo.registry} cannot be sent to GitLab's API at {api} (an "
+            "identity token, or plain http to a host not named insecure); log in with a "
+            f"personal or project access token: rk.login({repo.registry!r}, user, token)."
+        )
     found = gitlab_repository(c, api, repo.repository, headers)
     if found is None:
         raise NotFound(
@@ -418,14 +424,16 @@ def _ecr_remove(
         batch = items[start : start + _ECR_BATCH]
         ids = [f"imageDigest={d},imageTag={t}" for t, d in batch]
         answer = _aws([*argv, "--image-ids", *ids], repo.name)
-        for failure in answer.get("failures") or []:
-            if isinstance(failure, dict):
-                image = failure.get("imageId") or {}
+        what = f"`aws {service} batch-delete-image` output"
+        for failure in field_list(answer.get("failures"), f"{what}: failures"):
+            image = failure.get("imageId") if isinstance(failure, dict) else None
+            tag = image.get("imageTag") if isinstance(image, dict) else None
+            if isinstance(tag, str) and tag in tags:  # only tags we asked about are named
                 why = scrub(str(failure.get("failureReason") or failure.get("failureCode")))
-                skipped.append(f"{image.get('imageTag')}: {why}")
-        for removed in answer.get("imageIds") or []:
-            if isinstance(removed, dict) and removed.get("imageTag") in tags:
-                tag = str(removed["imageTag"])
+                skipped.append(f"{tag}: {why}")
+        for removed in field_list(answer.get("imageIds"), f"{what}: imageIds"):
+            tag = removed.get("imageTag") if isinstance(removed, dict) else None
+            if isinstance(tag, str) and tag in tags:
                 done.append(_removed(repo.with_tag(tag), tags[tag], "ecr batch-delete-image"))
     return done, skipped
 

@@ -377,3 +377,29 @@ def test_the_plan_names_each_registrys_untag_method() -> None:
             ref = rk.parse_reference(f"{host}/team/app:v1")
             assert untag_module.untag_method(c, ref, probe=False) == method
     assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"imageIds": "v1", "failures": []},
+        {"imageIds": [{"imageTag": ["v1"]}], "failures": [{"imageId": "v1"}]},
+        {"imageIds": [{"imageTag": "not-asked\x1b[2J"}], "failures": [7, None]},
+    ],
+)
+def test_a_malformed_ecr_answer_is_refused_or_ignored_not_crashed_on(
+    monkeypatch: pytest.MonkeyPatch, answer: dict[str, object]
+) -> None:
+    def fake(argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(list(argv), 0, json.dumps(answer), "")
+
+    monkeypatch.setattr(untag_module, "run_tool", fake)
+    registry = Registry("distribution2", {"v1": V1.digest})
+    with _client(registry) as c:
+        ref = rk.parse_reference(f"{ECR}/team/app")
+        try:
+            done, skipped = untag_module.remove_tags(c, ref, {"v1": V1.digest})
+        except rk.RegistryKitError as exc:
+            assert "imageIds" in str(exc)
+        else:
+            assert done == [] and skipped == []  # nothing we did not ask about is reported
