@@ -373,11 +373,12 @@ class _FanOut(Generic[T, R]):
         self._stopped = False
         self._released = False
         self._done = threading.Event()
+        self._executor: ThreadPoolExecutor | None = None
         self.results: dict[int, R] = {}
         self.failures: dict[int, BaseException] = {}
 
     def run(self) -> list[R]:
-        executor = self._client._pool()
+        executor = self._executor = self._client._pool()
         self._limit.waiting(1)
         with self._lock:
             self._active = min(self._limit.limit, len(self._items))
@@ -421,8 +422,12 @@ class _FanOut(Generic[T, R]):
             elif self._active < self._limit.limit:
                 sibling = True
                 self._active += 1
-        if sibling:
-            self._client._pool().submit(self._work)
+        if sibling and self._executor is not None:
+            try:
+                self._executor.submit(self._work)
+            except RuntimeError:  # the pool shut down (Client.close during a map): no sibling
+                with self._lock:
+                    self._active -= 1
         return index
 
     def _work(self) -> None:
