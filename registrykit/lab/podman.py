@@ -82,8 +82,13 @@ class PodmanSandbox:
         else:
             root = Path(self._given).resolve()
             root.mkdir(parents=True, exist_ok=True)
+        try:
+            values = self._write(root)
+        except BaseException:
+            if self._given is None:  # a half-written temporary store is not left behind
+                shutil.rmtree(root, ignore_errors=True)
+            raise
         self._root = root
-        values = self._write(root)
         self._saved = {name: os.environ.get(name) for name in _VARIABLES}
         os.environ.update(values)
         return self
