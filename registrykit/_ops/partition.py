@@ -28,6 +28,7 @@ from .._client import Client
 from .._model.errors import Unsupported
 from .._model.reference import parse_repository
 from .._registry.cache import default_cache_dir
+from .._transport.adaptive import AUTO, Concurrency
 from .._transport.settings import RegistrySettings
 from .audit import RepositoryAudit, repository_audit
 from .listing import tag_records
@@ -53,7 +54,8 @@ class WorkerSettings:
     auth_file: str | None
     insecure: tuple[str, ...]
     ca_bundle: str | None
-    concurrency: int
+    cert_dir: str | None
+    concurrency: Concurrency  # "auto" stays adaptive on each worker
     # None keeps the cache in memory; "" means the worker's own default directory.
     cache_dir: str | None
     timeout: httpx.Timeout
@@ -75,7 +77,8 @@ class WorkerSettings:
             auth_file=os.fspath(client.auth_file) if client.auth_file else None,
             insecure=client.insecure,
             ca_bundle=os.fspath(client.ca_bundle) if client.ca_bundle is not None else None,
-            concurrency=client.concurrency,
+            cert_dir=os.fspath(cert_dir) if (cert_dir := client.policy.cert_dir) else None,
+            concurrency=AUTO if client._limit.adaptive else client._limit.cap,
             cache_dir="" if cache == default_cache_dir() else (os.fspath(cache) if cache else None),
             timeout=client.timeout,
             settings=client.settings,
@@ -91,6 +94,7 @@ class WorkerSettings:
             self.ca_bundle,
             self.concurrency,
             timeout=self.timeout,
+            cert_dir=self.cert_dir,
             settings=self.settings,
             **kwargs,
         )

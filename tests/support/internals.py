@@ -32,6 +32,7 @@ from registrykit._ops import (
     filesystem,
     listing,
     login,
+    partition,
     progress,
     retention,
     runtime,
