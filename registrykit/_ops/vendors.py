@@ -50,6 +50,7 @@ DOCKER_HUB = "docker.io"
 HUB_API = "https://hub.docker.com"
 HUB_SEARCH_URL = "https://index.docker.io/v1/search"
 GITHUB_API = "https://api.github.com"
+_MAX_VERSION_PAGES = 100  # of 100 versions each: a package GitHub lists no further
 _GITHUB_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
 
@@ -154,8 +155,7 @@ def ghcr_delete_digest(http: httpx.Client, token: str, repository: str, digest: 
         raise ValueError(f"ghcr.io/{repository} is not owner/package")
     url = _ghcr_versions_url(http, token, owner, package)
     headers = github_headers(token)
-    page = 1
-    while True:
+    for page in range(1, _MAX_VERSION_PAGES + 1):
         response = send_outside(
             http,
             "GET",
@@ -164,12 +164,20 @@ def ghcr_delete_digest(http: httpx.Client, token: str, repository: str, digest: 
             params={"per_page": "100", "page": str(page)},
         )
         _raise_github(response, f"the versions of ghcr.io/{repository}")
-        versions = response.json()
+        try:
+            versions = response.json()
+        except ValueError:
+            raise RegistryError(f"GitHub's versions of ghcr.io/{repository} are not JSON") from None
         if not isinstance(versions, list) or not versions:
             break
         for version in versions:
             if isinstance(version, dict) and version.get("name") == digest:
-                version_id = int(version["id"])
+                version_id = version.get("id")
+                if type(version_id) is not int or version_id <= 0:
+                    raise RegistryError(
+                        f"GitHub's version of ghcr.io/{repository} with digest {digest[:19]}… "
+                        "has no numeric id"
+                    )
                 deleted = send_outside(
                     http,
                     "DELETE",
@@ -178,7 +186,6 @@ def ghcr_delete_digest(http: httpx.Client, token: str, repository: str, digest: 
                 )
                 _raise_github(deleted, f"version {version_id} of ghcr.io/{repository}")
                 return version_id
-        page += 1
     raise NotFound(f"no version of ghcr.io/{repository} has digest {digest}")
 
 

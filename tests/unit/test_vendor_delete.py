@@ -240,3 +240,27 @@ def test_dockerhub_functions_directly() -> None:
         assert fake.tags == {}
         with pytest.raises(rk.NotFound):
             dockerhub_delete_tag(http, token, "alice/app", "1.0")
+
+
+def test_ghcr_versions_from_a_hostile_api_are_bounded_and_checked() -> None:
+    pages: list[int] = []
+
+    def endless(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("per_page") == "1":
+            return httpx.Response(200, json=[])
+        pages.append(int(request.url.params["page"]))
+        return httpx.Response(200, json=[{"id": len(pages), "name": f"sha256:{len(pages)}"}])
+
+    with httpx.Client(transport=httpx.MockTransport(endless)) as http:
+        with pytest.raises(rk.NotFound):
+            ghcr_delete_digest(http, GH_TOKEN, "alice/app", DIGEST)
+    assert len(pages) == 100  # never an endless walk
+
+    def odd_id(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            raise AssertionError("nothing may be deleted by a malformed id")
+        return httpx.Response(200, json=[{"id": "7/../../x", "name": DIGEST}])
+
+    with httpx.Client(transport=httpx.MockTransport(odd_id)) as http:
+        with pytest.raises(rk.RegistryError, match="no numeric id"):
+            ghcr_delete_digest(http, GH_TOKEN, "alice/app", DIGEST)
