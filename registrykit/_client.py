@@ -231,10 +231,17 @@ class Client:
             # The mirrors may still answer; the host is probed again next time.
             scheme = "http" if self.policy.allows_plain_http(target) else "https"
             base = f"{scheme}://{target}"
-            return RegistryClient(self.http, host, base, self.cache, mirrors=mirrors)
-        client = RegistryClient(self.http, host, base, self.cache, mirrors=mirrors)
+            return RegistryClient(
+                self.http, host, base, self.cache, mirrors=mirrors, refuse=self._refuse
+            )
+        client = RegistryClient(
+            self.http, host, base, self.cache, mirrors=mirrors, refuse=self._refuse
+        )
         with self._lock:
             return self._registries.setdefault(host, client)
+
+    def _refuse(self, name: str) -> None:
+        refuse_blocked(self.settings, name, "refusing to access")
 
     def _mirror_routes(self, host: str) -> MirrorRoutes:
         """Where a repository of ``host`` is read from before ``host`` (registries.conf mirrors)."""

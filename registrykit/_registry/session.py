@@ -83,12 +83,16 @@ class RegistrySession:
         cache: ContentCache,
         *,
         mirrors: MirrorRoutes = _no_mirrors,
+        refuse: Callable[[str], None] | None = None,
     ) -> None:
         self.http = http
         self.host = host
         self.base_url = base_url.rstrip("/")
         self.cache = cache
         self.mirrors = mirrors
+        # Raises for a ``host/repository`` that must not be reached (blocked in
+        # registries.conf); checked where every repository URL is built.
+        self.refuse = refuse
         # digest -> a repository seen holding it: a later upload of the same
         # blob to another repository mounts it from there (docker does the same).
         self.blob_homes: dict[str, str] = {}
@@ -203,6 +207,8 @@ class RegistrySession:
             problem = check(reference)
         if problem is not None:
             raise InvalidReference(f"refusing to request {kind} on {self.host}: {problem}")
+        if self.refuse is not None and base in (None, self.base_url):  # not on a mirror
+            self.refuse(f"{self.host}/{repository}")
         return self._url(f"{repository}/{kind}/{reference}", base)
 
     def _or_mirror(

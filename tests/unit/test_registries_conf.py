@@ -355,3 +355,23 @@ def test_mirror_locations_with_credentials_are_refused_without_echoing_them(
     assert load_registry_settings([], [daemon]).mirrors == {}
     assert "s3cr3t-pw" not in caplog.text
     assert "credentials" in caplog.text
+
+
+def test_a_blocked_namespace_is_refused_through_a_host_client_too(tmp_path: Path) -> None:
+    # c.registry(host) is allowed when only host/namespace is blocked; the namespace
+    # must still be refused where its URLs are built, not only where references are read.
+    sent: list[str] = []
+
+    def only_the_api_root(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        if request.url.path == "/v2/":
+            return httpx.Response(200)
+        raise AssertionError(f"sent {request.url.path} to a blocked namespace")
+
+    with mock_client(conf_settings(tmp_path, BLOCKED), only_the_api_root) as c:
+        host = c.registry("ok.example.com")
+        with pytest.raises(rk.PermissionDenied, match="blocked"):
+            host.tags("bad/app")
+        with pytest.raises(rk.PermissionDenied):
+            host.manifest("bad/app", "1")
+    assert set(sent) <= {"/v2/"}
