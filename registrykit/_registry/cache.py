@@ -90,6 +90,8 @@ class ContentCache:
             os.replace(tmp, path)
         except OSError as exc:
             # A cache that cannot be written is only slower; never fail the caller.
+            # The directory may have been removed under us: make it again next time.
+            self._made_dirs.discard(path.parent)
             log.debug("cannot write cache entry %s: %s", digest, exc)
 
     def has_marker(self, name: str) -> bool:
@@ -111,6 +113,7 @@ class ContentCache:
             self._make_dir(path.parent)
             path.touch()
         except OSError as exc:
+            self._made_dirs.discard(path.parent)
             log.debug("cannot write cache marker %s: %s", name, exc)
 
     def _marker_path(self, name: str) -> Path | None:
