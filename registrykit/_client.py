@@ -228,12 +228,10 @@ class Client:
         except RegistryUnavailable:
             if not self.settings.has_mirrors(host):
                 raise
-            # The mirrors may still answer; the host is probed again next time.
+            # The mirrors may still answer. Kept, so the next operation does not wait
+            # out the probe's retries again; each request still tries the host first.
             scheme = "http" if self.policy.allows_plain_http(target) else "https"
             base = f"{scheme}://{target}"
-            return RegistryClient(
-                self.http, host, base, self.cache, mirrors=mirrors, refuse=self._refuse
-            )
         client = RegistryClient(
             self.http, host, base, self.cache, mirrors=mirrors, refuse=self._refuse
         )

@@ -171,3 +171,25 @@ def test_an_insecure_registry_that_is_down_still_reaches_its_mirror(tmp_path: Pa
 
     with mock_client(s, handler, retry=RetryPolicy(attempts=1)) as c:
         assert c.registry("10.1.2.3:5000").tags("app") == ["1"]
+
+
+def test_a_down_registry_with_a_mirror_is_probed_once_per_client(tmp_path: Path) -> None:
+    s = conf_settings(
+        tmp_path,
+        '[[registry]]\nlocation = "registry.example.com"\n'
+        '[[registry.mirror]]\nlocation = "mirror.example.com/mirror"\n',
+    )
+    down = _main_down()
+    probes: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "registry.example.com" and request.url.path == "/v2/":
+            probes.append(request.url.scheme)
+        return down(request)
+
+    # Named insecure, so the client probes for https or plain http before using it.
+    insecure = ["registry.example.com"]
+    with mock_client(s, handler, retry=RetryPolicy(attempts=1), insecure=insecure) as c:
+        for _ in range(3):
+            assert c.registry("registry.example.com").tags("team/app") == ["1", "2"]
+    assert len(probes) == 1  # not one probe (and its retries) per operation
